@@ -1,0 +1,11 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! Shared helpers for pixelmeet's examples, integration tests and benchmark program.
+
+/// Initialise GStreamer and register every pixelmeet plugin statically.
+pub fn init() -> Result<(), Box<dyn std::error::Error>> {
+    gst::init()?;
+    gstpixeldiff::plugin_register_static()?;
+    Ok(())
+}
