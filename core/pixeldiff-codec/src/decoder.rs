@@ -1,0 +1,144 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! The pixeldiff decoder: applies every chunk that arrives, on its own.
+
+use crate::format::{split_chunks, ChunkHeader, Layout, HEADER_LEN};
+use crate::mbcode::{self, code_mb, ChunkState, MbData, MbPixels, Mode};
+use crate::picture::{OutPlane, Picture};
+use crate::rangecoder::RangeDecoder;
+use crate::Error;
+
+/// A forward jump of the frame counter larger than this is taken as a new stream (a restarted
+/// sender), not as loss.
+const MAX_FRAME_GAP: u16 = 1000;
+
+/// What one call to [`Decoder::decode`] did.
+#[derive(Clone, Debug, Default)]
+pub struct DecodeOutcome {
+    /// Chunks applied.
+    pub chunks: u32,
+    /// Chunks (or whole frames, counted as one chunk each) found missing: gaps in the frame
+    /// counter and frames with fewer chunks than announced.
+    pub lost_chunks: u32,
+    /// Chunks rejected, with why.
+    pub errors: Vec<Error>,
+    /// A keyframe chunk was applied.
+    pub keyframe: bool,
+    /// The stream's layout (size or format) is new: the output must be renegotiated.
+    pub layout_changed: bool,
+    /// Macroblocks updated.
+    pub mbs: u32,
+}
+
+struct Stream {
+    picture: Picture,
+    /// Frame being received, chunks it announced and chunks seen so far.
+    frame: u16,
+    expected: u16,
+    seen: u16,
+}
+
+/// Decoder state. It holds at most one picture, of at most `MAX_DIMENSION` squared.
+#[derive(Default)]
+pub struct Decoder {
+    stream: Option<Stream>,
+}
+
+impl Decoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current picture's layout, once a chunk has been applied.
+    pub fn layout(&self) -> Option<Layout> {
+        self.stream.as_ref().map(|s| s.picture.layout)
+    }
+
+    pub fn picture(&self) -> Option<&Picture> {
+        self.stream.as_ref().map(|s| &s.picture)
+    }
+
+    /// Write the current picture into a raw frame of the current layout.
+    pub fn export(&self, out: &mut [OutPlane]) -> Result<(), Error> {
+        match &self.stream {
+            Some(s) => s.picture.export(out),
+            None => Err(Error::BadInput("nothing decoded yet")),
+        }
+    }
+
+    /// Apply a buffer holding one or more whole chunks. Bad chunks are skipped and reported;
+    /// nothing here panics or allocates beyond one picture, whatever `data` holds.
+    pub fn decode(&mut self, data: &[u8]) -> DecodeOutcome {
+        let mut out = DecodeOutcome::default();
+        for chunk in split_chunks(data) {
+            match chunk.and_then(|c| self.apply_chunk(c, &mut out)) {
+                Ok(()) => out.chunks += 1,
+                Err(e) => out.errors.push(e),
+            }
+        }
+        out
+    }
+
+    /// Count what went missing when a chunk of frame `frame` arrives.
+    fn track(&mut self, h: &ChunkHeader, out: &mut DecodeOutcome) -> bool {
+        let Some(s) = self.stream.as_mut() else {
+            return true;
+        };
+        if h.frame == s.frame && s.seen > 0 {
+            s.seen = s.seen.saturating_add(1);
+            return false;
+        }
+        if s.seen > 0 {
+            out.lost_chunks += s.expected.saturating_sub(s.seen) as u32;
+            let gap = h.frame.wrapping_sub(s.frame);
+            if (2..=MAX_FRAME_GAP).contains(&gap) {
+                out.lost_chunks += (gap - 1) as u32;
+            }
+        }
+        s.frame = h.frame;
+        s.expected = h.chunk_count;
+        s.seen = 1;
+        true
+    }
+
+    fn apply_chunk(&mut self, chunk: &[u8], out: &mut DecodeOutcome) -> Result<(), Error> {
+        let h = ChunkHeader::parse(chunk)?;
+        if self.layout() != Some(h.layout) {
+            self.stream = Some(Stream {
+                picture: Picture::blank(h.layout),
+                frame: h.frame,
+                expected: h.chunk_count,
+                seen: 0,
+            });
+            out.layout_changed = true;
+        }
+        let new_frame = self.track(&h, out);
+        let s = self.stream.as_mut().expect("stream set above");
+        if h.keyframe && new_frame {
+            // A keyframe defines the whole picture: what it does not send is blank.
+            s.picture.clear();
+        }
+        out.keyframe |= h.keyframe;
+
+        let geom = s.picture.geom;
+        let mb_total = h.layout.mb_count() as u32;
+        let mut dec = RangeDecoder::new(&chunk[HEADER_LEN..h.size as usize]);
+        let mut state = ChunkState::new(h.first_mb);
+        let mut reference = MbPixels::default();
+        let mut px = MbPixels::default();
+        for _ in 0..h.mb_count {
+            let mut mb = MbData::new(0, Mode::Inter, h.qp);
+            code_mb(&mut dec, &mut state, &geom, h.lossless, h.qp, &mut mb);
+            if mb.index >= mb_total || dec.overrun() {
+                return Err(Error::Corrupt("macroblock data runs past the chunk"));
+            }
+            let i = mb.index as usize;
+            s.picture.load_mb(i, &mut reference);
+            mbcode::reconstruct(&geom, h.lossless, &mb, &reference, &mut px);
+            s.picture.store_mb(i, &px);
+            out.mbs += 1;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,677 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! The pixeldiff encoder: conditional replenishment against the decoder's reconstruction.
+
+use std::ops::Range;
+
+use crate::format::{seal_chunk, ChunkHeader, Layout, HEADER_LEN};
+use crate::mbcode::{
+    self, average_step, cell_means, code_mb, ChunkState, MbData, MbGeom, MbPixels, Mode,
+};
+use crate::picture::{InPlane, Picture};
+use crate::rangecoder::RangeEncoder;
+use crate::transform::{self, QP_MAX};
+use crate::Error;
+
+/// Smallest chunk size the encoder accepts: one raw 4:4:4 macroblock (768 bytes) must fit with
+/// the header and the coder's flush.
+pub const MIN_MTU: usize = 900;
+/// Largest chunk size: the header's size field is 16 bits.
+pub const MAX_MTU: usize = 65535;
+
+/// How face (region of interest) rectangles steer the encoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RoiMode {
+    /// Rectangles are ignored.
+    #[default]
+    Off,
+    /// Macroblocks inside rectangles are coded first, at a finer quantiser, and never averaged.
+    Prioritize,
+    /// Macroblocks outside rectangles are never sent.
+    Only,
+}
+
+/// What to send for a frame without any rectangle when `RoiMode::Only` is set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NoRoiAction {
+    /// Code the frame as usual (nothing outside rectangles is sent, so nothing changes).
+    #[default]
+    Send,
+    /// Send an empty frame: one header-only chunk.
+    Skip,
+}
+
+/// A rectangle in pixels of the first plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Per-frame encoder settings; the element copies them from its properties for every frame.
+#[derive(Clone, Copy, Debug)]
+pub struct EncoderSettings {
+    /// Reconstruct every frame bit-exactly (unless `threshold` > 0 is set explicitly).
+    pub lossless: bool,
+    /// 0 (smallest) to 100 (best) in lossy mode; with a target bitrate, the best allowed.
+    pub quality: u8,
+    /// Noise tolerance: RMS difference, in sample levels over an 8x8 block, below which a block
+    /// counts as unchanged. Negative: automatic (0 when lossless, from the quantiser otherwise).
+    pub threshold: f32,
+    /// kbit/s; 0 lets `quality` alone decide.
+    pub target_bitrate: u32,
+    /// A keyframe every this many frames; 0: only at start and on request.
+    pub key_int_max: u32,
+    /// Unchanged macroblocks re-sent (self-contained) per frame; negative: enough to refresh the
+    /// whole picture once a second.
+    pub refresh_blocks: i32,
+    /// Largest chunk in bytes.
+    pub mtu: usize,
+    pub roi_mode: RoiMode,
+    pub no_roi_action: NoRoiAction,
+    /// Percentage of moving macroblocks from which changed macroblocks are sent averaged
+    /// (low resolution) and refined once motion stops; 100 disables it.
+    pub motion_threshold: u8,
+}
+
+impl Default for EncoderSettings {
+    fn default() -> Self {
+        EncoderSettings {
+            lossless: false,
+            quality: 60,
+            threshold: -1.0,
+            target_bitrate: 0,
+            key_int_max: 0,
+            refresh_blocks: -1,
+            mtu: 1200,
+            roi_mode: RoiMode::Off,
+            no_roi_action: NoRoiAction::Send,
+            motion_threshold: 50,
+        }
+    }
+}
+
+/// One encoded frame: chunks back to back in `data`, and what it took.
+#[derive(Clone, Debug, Default)]
+pub struct EncodedFrame {
+    pub data: Vec<u8>,
+    /// Byte range of each chunk in `data`.
+    pub chunks: Vec<Range<usize>>,
+    pub keyframe: bool,
+    /// No video at all (no rectangle and `NoRoiAction::Skip`).
+    pub empty: bool,
+    pub frame_number: u16,
+    pub qp: u8,
+    pub total_mbs: usize,
+    /// Macroblocks that differed from the reconstruction.
+    pub changed_mbs: usize,
+    /// Macroblocks actually sent, of which refresh and averaged ones.
+    pub coded_mbs: usize,
+    pub refresh_mbs: usize,
+    pub averaged_mbs: usize,
+}
+
+/// Quantiser from the quality knob: 100 -> 0, 0 -> 51.
+pub fn qp_for_quality(quality: u8) -> u8 {
+    let q = quality.min(100) as u32;
+    (((100 - q) * QP_MAX as u32 + 50) / 100) as u8
+}
+
+/// Buffer-based rate control: the quantiser follows the ratio of spent to budgeted bytes.
+#[derive(Clone, Debug, Default)]
+struct RateControl {
+    qp: f64,
+    /// Bytes sent beyond the budget so far (never negative).
+    excess: f64,
+}
+
+impl RateControl {
+    fn frame_budget(target_kbps: u32, fps: f64) -> f64 {
+        target_kbps as f64 * 1000.0 / 8.0 / fps
+    }
+
+    fn update(&mut self, bytes: usize, budget: f64, floor_qp: u8) {
+        self.excess = (self.excess + bytes as f64 - budget).max(0.0);
+        // Drain the excess over about four frames.
+        let wanted = (budget - self.excess / 4.0).max(budget / 4.0);
+        // Bits roughly halve every 6 qp; move half way to the estimate to stay stable.
+        let step = 3.0 * (bytes.max(1) as f64 / wanted).log2();
+        self.qp = (self.qp + step.clamp(-2.0, 4.0)).clamp(floor_qp as f64, QP_MAX as f64);
+    }
+}
+
+/// Encoder state for one stream layout.
+pub struct Encoder {
+    layout: Layout,
+    geom: MbGeom,
+    fps: f64,
+    src: Picture,
+    prev_src: Picture,
+    recon: Picture,
+    frame: u16,
+    frames_since_key: u32,
+    started: bool,
+    key_pending: bool,
+    refresh_pos: usize,
+    rate: RateControl,
+    /// Scratch: per macroblock flags.
+    roi: Vec<bool>,
+}
+
+/// What to do with one macroblock in this frame.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    index: u32,
+    mode: Mode,
+    qp: u8,
+    refresh: bool,
+}
+
+impl Encoder {
+    /// A new encoder; `fps` is the stream's frame rate (0 or unknown: 30).
+    pub fn new(layout: Layout, fps: f64) -> Self {
+        let fps = if fps.is_finite() && fps > 0.0 { fps } else { 30.0 };
+        Encoder {
+            layout,
+            geom: MbGeom::new(&layout),
+            fps,
+            src: Picture::blank(layout),
+            prev_src: Picture::blank(layout),
+            recon: Picture::blank(layout),
+            frame: 0,
+            frames_since_key: 0,
+            started: false,
+            key_pending: true,
+            refresh_pos: 0,
+            rate: RateControl::default(),
+            roi: vec![false; layout.mb_count()],
+        }
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The encoder's copy of what a decoder shows (for tests and diagnostics).
+    pub fn reconstruction(&self) -> &Picture {
+        &self.recon
+    }
+
+    /// Encode one frame. `rois` are face rectangles; `force_keyframe` asks for a keyframe.
+    pub fn encode(
+        &mut self,
+        input: &[InPlane],
+        rois: &[Rect],
+        force_keyframe: bool,
+        s: &EncoderSettings,
+    ) -> Result<EncodedFrame, Error> {
+        std::mem::swap(&mut self.src, &mut self.prev_src);
+        self.src.import(input)?;
+        let mtu = s.mtu.clamp(MIN_MTU, MAX_MTU);
+        let total = self.layout.mb_count();
+
+        self.mark_rois(rois);
+        let has_roi = self.roi.iter().any(|&r| r);
+        let only = s.roi_mode == RoiMode::Only;
+        self.key_pending |= force_keyframe
+            || (s.key_int_max > 0 && self.frames_since_key + 1 >= s.key_int_max);
+        let frame_number = self.frame;
+        self.frame = self.frame.wrapping_add(1);
+
+        if only && !has_roi && s.no_roi_action == NoRoiAction::Skip {
+            // Keep a pending keyframe for the first frame that has video again.
+            self.frames_since_key += 1;
+            let mut f = self.assemble(vec![self.empty_chunk(frame_number)], false, 0);
+            f.empty = true;
+            f.frame_number = frame_number;
+            f.total_mbs = total;
+            return Ok(f);
+        }
+
+        let keyframe = std::mem::take(&mut self.key_pending);
+        let base_qp = if s.target_bitrate > 0 && !s.lossless {
+            if !self.started {
+                self.rate.qp = qp_for_quality(s.quality).max(26) as f64;
+            }
+            (self.rate.qp.round() as u8).max(qp_for_quality(s.quality))
+        } else {
+            qp_for_quality(s.quality)
+        };
+        self.started = true;
+
+        let (plans, changed) = self.plan(keyframe, base_qp, has_roi, s);
+        let mut frame = self.code_plans(&plans, keyframe, base_qp, mtu, frame_number, s.lossless);
+        frame.changed_mbs = changed;
+        frame.total_mbs = total;
+
+        if keyframe {
+            self.frames_since_key = 0;
+        } else {
+            self.frames_since_key += 1;
+        }
+        if s.target_bitrate > 0 {
+            let budget = RateControl::frame_budget(s.target_bitrate, self.fps);
+            self.rate.update(frame.data.len(), budget, qp_for_quality(s.quality));
+        }
+        Ok(frame)
+    }
+
+    fn mark_rois(&mut self, rois: &[Rect]) {
+        self.roi.fill(false);
+        let cols = self.layout.mb_cols();
+        let rows = self.layout.mb_rows();
+        for r in rois {
+            if r.width == 0 || r.height == 0 {
+                continue;
+            }
+            let x0 = (r.x as usize / 16).min(cols);
+            let y0 = (r.y as usize / 16).min(rows);
+            let x1 = ((r.x as usize).saturating_add(r.width as usize)).div_ceil(16).min(cols);
+            let y1 = ((r.y as usize).saturating_add(r.height as usize)).div_ceil(16).min(rows);
+            for y in y0..y1 {
+                self.roi[y * cols + x0..y * cols + x1].fill(true);
+            }
+        }
+    }
+
+    /// Noise tolerance as a bound on an 8x8 block's sum of squared differences.
+    fn skip_bound(&self, s: &EncoderSettings, qp: u8) -> u32 {
+        let rms = if s.threshold >= 0.0 {
+            s.threshold as f64
+        } else if s.lossless {
+            0.0
+        } else {
+            // About a third of the quantiser step: below that, coding the change buys little.
+            transform::dequant_scale(qp) as f64 / 16.0 / 3.0
+        };
+        (64.0 * rms * rms) as u32
+    }
+
+    /// Decide which macroblocks to send and how. Returns the plans, in sending order, and the
+    /// number of macroblocks that differed from the reconstruction.
+    fn plan(
+        &mut self,
+        keyframe: bool,
+        base_qp: u8,
+        has_roi: bool,
+        s: &EncoderSettings,
+    ) -> (Vec<Plan>, usize) {
+        let total = self.layout.mb_count();
+        let only = s.roi_mode == RoiMode::Only;
+        let prioritize = s.roi_mode == RoiMode::Prioritize && has_roi;
+        let qp_for = |roi: bool| -> u8 {
+            match (prioritize, roi) {
+                (true, true) => base_qp.saturating_sub(4),
+                (true, false) => (base_qp + 2).min(QP_MAX),
+                _ => base_qp,
+            }
+        };
+        let eligible = |roi: bool| !only || roi;
+
+        if keyframe {
+            self.recon.clear();
+            let plans: Vec<Plan> = (0..total)
+                .filter(|&i| eligible(self.roi[i]))
+                .map(|i| Plan {
+                    index: i as u32,
+                    mode: Mode::Intra,
+                    qp: qp_for(self.roi[i]),
+                    refresh: false,
+                })
+                .collect();
+            let n = plans.len();
+            return (self.order(plans, prioritize), n);
+        }
+
+        let exact = s.lossless && s.threshold <= 0.0;
+        let bound = self.skip_bound(s, base_qp);
+        let mut changed = vec![false; total];
+        let mut moving = 0usize;
+        let check_motion = s.motion_threshold < 100 && (!s.lossless || s.target_bitrate > 0);
+        let motion_bound = self.skip_bound(s, base_qp).max(64 * 4 * 4);
+        for (i, c) in changed.iter_mut().enumerate() {
+            if !eligible(self.roi[i]) {
+                continue;
+            }
+            *c = if exact {
+                !self.src.mb_equal(&self.recon, i)
+            } else {
+                self.src.mb_max_block_sse(&self.recon, i, false) > bound
+            };
+            if check_motion && self.src.mb_max_block_sse(&self.prev_src, i, true) > motion_bound {
+                moving += 1;
+            }
+        }
+        let n_changed = changed.iter().filter(|&&c| c).count();
+        let over_budget = s.target_bitrate > 0
+            && self.rate.excess > 4.0 * RateControl::frame_budget(s.target_bitrate, self.fps);
+        let degrade = check_motion && (moving * 100 >= s.motion_threshold as usize * total)
+            || over_budget;
+
+        // Cyclic refresh: walk the picture, a few macroblocks per frame.
+        let refresh_n = if s.refresh_blocks < 0 {
+            total.div_ceil(self.fps.round().max(1.0) as usize)
+        } else {
+            (s.refresh_blocks as usize).min(total)
+        };
+        let mut refresh = vec![false; total];
+        for k in 0..refresh_n {
+            refresh[(self.refresh_pos + k) % total] = true;
+        }
+        self.refresh_pos = (self.refresh_pos + refresh_n) % total.max(1);
+
+        let mut plans = Vec::new();
+        for i in 0..total {
+            let roi = self.roi[i];
+            if !eligible(roi) || !(changed[i] || refresh[i]) {
+                continue;
+            }
+            let mode = if refresh[i] {
+                Mode::Intra
+            } else if degrade && !(prioritize && roi) {
+                Mode::Average
+            } else {
+                Mode::Inter
+            };
+            plans.push(Plan {
+                index: i as u32,
+                mode,
+                qp: qp_for(roi),
+                refresh: refresh[i] && !changed[i],
+            });
+        }
+        (self.order(plans, prioritize), n_changed)
+    }
+
+    /// With prioritize, macroblocks inside rectangles go first.
+    fn order(&self, plans: Vec<Plan>, prioritize: bool) -> Vec<Plan> {
+        if !prioritize {
+            return plans;
+        }
+        let (mut first, rest): (Vec<Plan>, Vec<Plan>) =
+            plans.into_iter().partition(|p| self.roi[p.index as usize]);
+        first.extend(rest);
+        first
+    }
+
+    /// Work out a macroblock's coded data and its reconstruction. Returns None when coding it
+    /// would change nothing (the decoder already shows what it would show).
+    fn prepare_mb(&self, plan: &Plan, lossless: bool) -> Option<(MbData, MbPixels)> {
+        let geom = &self.geom;
+        let i = plan.index as usize;
+        let mut src = MbPixels::default();
+        let mut reference = MbPixels::default();
+        self.src.load_mb(i, &mut src);
+        self.recon.load_mb(i, &mut reference);
+        let mut mb = MbData::new(plan.index, plan.mode, plan.qp);
+        let mut out = MbPixels::default();
+
+        match plan.mode {
+            Mode::Average => {
+                let step = average_step(lossless, plan.qp);
+                let (s, r) = (cell_means(geom, &src), cell_means(geom, &reference));
+                let cells = geom.total / 16;
+                let mut any = false;
+                for k in 0..cells {
+                    let d = s[k] - r[k];
+                    mb.vals[k] = (d + d.signum() * step / 2) / step;
+                    any |= mb.vals[k] != 0;
+                }
+                if !any {
+                    // The averages already match: refine at full resolution instead.
+                    mb.mode = Mode::Inter;
+                    return self.prepare_full(mb, &src, &reference, lossless);
+                }
+                mbcode::reconstruct(geom, lossless, &mb, &reference, &mut out);
+                Some((mb, out))
+            }
+            _ => {
+                if plan.mode == Mode::Inter && prefer_intra(geom, &src, &reference) {
+                    mb.mode = Mode::Intra;
+                }
+                self.prepare_full(mb, &src, &reference, lossless)
+            }
+        }
+    }
+
+    /// Inter or Intra at full resolution.
+    fn prepare_full(
+        &self,
+        mut mb: MbData,
+        src: &MbPixels,
+        reference: &MbPixels,
+        lossless: bool,
+    ) -> Option<(MbData, MbPixels)> {
+        let geom = &self.geom;
+        let inter = mb.mode == Mode::Inter;
+        let mut out = MbPixels::default();
+        if lossless {
+            let mut px = src.clone();
+            for p in 0..geom.planes {
+                let side = geom.side[p];
+                let r = geom.offset[p]..geom.offset[p] + side * side;
+                mbcode::lossless_pass(
+                    inter,
+                    side,
+                    &reference.0[r.clone()],
+                    &mut px.0[r.clone()],
+                    &mut mb.vals[r],
+                    true,
+                );
+            }
+            if inter && mb.vals[..geom.total].iter().all(|&v| v == 0) {
+                return None;
+            }
+            return Some((mb, px));
+        }
+        let dead_zone = if inter { 11 } else { 21 };
+        let mut any = false;
+        for p in 0..geom.planes {
+            let side = geom.side[p];
+            let per_row = side / 8;
+            for b in 0..per_row * per_row {
+                let (bx, by) = ((b % per_row) * 8, (b / per_row) * 8);
+                let mut residual = [0i32; 64];
+                for y in 0..8 {
+                    let row = geom.offset[p] + (by + y) * side + bx;
+                    for x in 0..8 {
+                        let pred = if inter { reference.0[row + x] as i32 } else { 128 };
+                        residual[y * 8 + x] = src.0[row + x] as i32 - pred;
+                    }
+                }
+                let levels = transform::quantize(&transform::forward(&residual), mb.qp, dead_zone);
+                any |= levels.iter().any(|&l| l != 0);
+                mb.vals[geom.offset[p] + b * 64..][..64].copy_from_slice(&levels);
+            }
+        }
+        if inter && !any {
+            return None;
+        }
+        mbcode::reconstruct(geom, false, &mb, reference, &mut out);
+        Some((mb, out))
+    }
+
+    fn empty_chunk(&self, frame_number: u16) -> Vec<u8> {
+        let mut out = vec![0u8; HEADER_LEN];
+        ChunkHeader {
+            size: HEADER_LEN as u16,
+            keyframe: false,
+            lossless: false,
+            layout: self.layout,
+            frame: frame_number,
+            chunk_index: 0,
+            chunk_count: 1,
+            qp: 0,
+            first_mb: 0,
+            mb_count: 0,
+        }
+        .write(&mut out);
+        out
+    }
+
+    /// Code the planned macroblocks into chunks of at most `mtu` bytes, updating the
+    /// reconstruction as each macroblock is committed.
+    fn code_plans(
+        &mut self,
+        plans: &[Plan],
+        keyframe: bool,
+        qp: u8,
+        mtu: usize,
+        frame_number: u16,
+        lossless: bool,
+    ) -> EncodedFrame {
+        let geom = self.geom;
+        let raw_bytes = geom.total;
+        let mut chunks: Vec<Vec<u8>> = Vec::new();
+        let mut stats = EncodedFrame::default();
+        let mut open: Option<OpenChunk> = None;
+
+        for plan in plans {
+            let Some((mut mb, px)) = self.prepare_mb(plan, lossless) else {
+                continue;
+            };
+            stats.coded_mbs += 1;
+            stats.refresh_mbs += plan.refresh as usize;
+            stats.averaged_mbs += (mb.mode == Mode::Average) as usize;
+            // Chunks carry increasing macroblock indices.
+            if open.as_ref().is_some_and(|c| c.last_index >= mb.index as i64) {
+                chunks.push(open.take().expect("open chunk").finish(self, keyframe, qp, lossless));
+            }
+            loop {
+                let chunk = open.get_or_insert_with(|| OpenChunk::new(mb.index));
+                let mark = chunk.enc.mark();
+                let saved = chunk.state.clone();
+                let before = chunk.enc.len_bound();
+                code_mb(&mut chunk.enc, &mut chunk.state, &geom, lossless, qp, &mut mb);
+                let used = chunk.enc.len_bound() - before;
+                if mb.mode != Mode::Raw && used > raw_bytes + 2 {
+                    // Noise costs more than the samples themselves: send them raw.
+                    chunk.enc.reset_to(mark);
+                    chunk.state = saved;
+                    let mut src = MbPixels::default();
+                    self.src.load_mb(mb.index as usize, &mut src);
+                    mb.mode = Mode::Raw;
+                    for k in 0..raw_bytes {
+                        mb.vals[k] = src.0[k] as i32;
+                    }
+                    continue;
+                }
+                if chunk.enc.len_bound() > mtu && chunk.count > 0 {
+                    chunk.enc.reset_to(mark);
+                    chunk.state = saved;
+                    chunks.push(open.take().expect("open chunk").finish(self, keyframe, qp, lossless));
+                    continue;
+                }
+                chunk.count += 1;
+                chunk.last_index = mb.index as i64;
+                break;
+            }
+            if mb.mode == Mode::Raw {
+                let mut src = MbPixels::default();
+                self.src.load_mb(mb.index as usize, &mut src);
+                self.recon.store_mb(mb.index as usize, &src);
+            } else {
+                self.recon.store_mb(mb.index as usize, &px);
+            }
+        }
+        if let Some(chunk) = open.take() {
+            chunks.push(chunk.finish(self, keyframe, qp, lossless));
+        }
+        if chunks.is_empty() {
+            // A frame where nothing changed still says so, keeping the frame counter visible.
+            let mut c = self.empty_chunk(frame_number);
+            c[8] |= keyframe as u8;
+            chunks.push(c);
+        }
+        let mut f = self.assemble(chunks, keyframe, frame_number);
+        f.qp = qp;
+        f.coded_mbs = stats.coded_mbs;
+        f.refresh_mbs = stats.refresh_mbs;
+        f.averaged_mbs = stats.averaged_mbs;
+        f.frame_number = frame_number;
+        f
+    }
+
+    /// Number the chunks, seal them and concatenate.
+    fn assemble(&self, mut chunks: Vec<Vec<u8>>, keyframe: bool, frame_number: u16) -> EncodedFrame {
+        let count = chunks.len() as u16;
+        let mut data = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        let mut ranges = Vec::with_capacity(chunks.len());
+        for (k, chunk) in chunks.iter_mut().enumerate() {
+            chunk[14..16].copy_from_slice(&frame_number.to_le_bytes());
+            chunk[16..18].copy_from_slice(&(k as u16).to_le_bytes());
+            chunk[18..20].copy_from_slice(&count.to_le_bytes());
+            seal_chunk(chunk);
+            ranges.push(data.len()..data.len() + chunk.len());
+            data.extend_from_slice(chunk);
+        }
+        EncodedFrame {
+            data,
+            chunks: ranges,
+            keyframe,
+            ..Default::default()
+        }
+    }
+}
+
+/// A chunk being filled.
+struct OpenChunk {
+    enc: RangeEncoder,
+    state: ChunkState,
+    first_mb: u32,
+    count: u16,
+    last_index: i64,
+}
+
+impl OpenChunk {
+    fn new(first_mb: u32) -> Self {
+        OpenChunk {
+            enc: RangeEncoder::new(vec![0u8; HEADER_LEN]),
+            state: ChunkState::new(first_mb),
+            first_mb,
+            count: 0,
+            last_index: -1,
+        }
+    }
+
+    fn finish(self, e: &Encoder, keyframe: bool, qp: u8, lossless: bool) -> Vec<u8> {
+        let mut out = self.enc.finish(HEADER_LEN);
+        ChunkHeader {
+            size: out.len() as u16,
+            keyframe,
+            lossless,
+            layout: e.layout,
+            frame: 0,
+            chunk_index: 0,
+            chunk_count: 1,
+            qp,
+            first_mb: self.first_mb,
+            mb_count: self.count,
+        }
+        .write(&mut out);
+        out
+    }
+}
+
+/// Scene cuts and uncovered background: intra when the source is flatter than its difference to
+/// the reference.
+fn prefer_intra(geom: &MbGeom, src: &MbPixels, reference: &MbPixels) -> bool {
+    let n = geom.total;
+    let inter: u32 = src.0[..n]
+        .iter()
+        .zip(&reference.0[..n])
+        .map(|(&a, &b)| (a as i32 - b as i32).unsigned_abs())
+        .sum();
+    let mut intra = 0u32;
+    for p in 0..geom.planes {
+        let side = geom.side[p];
+        let plane = &src.0[geom.offset[p]..geom.offset[p] + side * side];
+        let mean = plane.iter().map(|&v| v as u32).sum::<u32>() / (side * side) as u32;
+        intra += plane.iter().map(|&v| (v as i32 - mean as i32).unsigned_abs()).sum::<u32>();
+    }
+    // Intra pays for its DC and loses the reference's detail: demand a clear win.
+    intra + 4 * (n as u32) < inter
+}

@@ -1,0 +1,235 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! The codec's own picture: coded planes padded to whole macroblocks, and the mapping from and
+//! to each pixel format's memory layout.
+
+use crate::format::{Layout, PixelFormat};
+use crate::mbcode::{MbGeom, MbPixels};
+use crate::Error;
+
+/// One memory plane of a raw frame, as a video frame hands it over.
+#[derive(Clone, Copy, Debug)]
+pub struct InPlane<'a> {
+    pub data: &'a [u8],
+    /// Bytes from one row to the next.
+    pub stride: usize,
+}
+
+/// One writable memory plane of a raw frame.
+#[derive(Debug)]
+pub struct OutPlane<'a> {
+    pub data: &'a mut [u8],
+    pub stride: usize,
+}
+
+/// Where coded plane `p` lives in memory: (memory plane, byte offset in a pixel, bytes per pixel).
+/// Packed RGB is coded as G, B, R: G carries most of the luminance and gets the first plane's
+/// contexts.
+fn sample_map(format: PixelFormat) -> &'static [(usize, usize, usize)] {
+    match format {
+        PixelFormat::Gray8 => &[(0, 0, 1)],
+        PixelFormat::I420 => &[(0, 0, 1), (1, 0, 1), (2, 0, 1)],
+        PixelFormat::Nv12 => &[(0, 0, 1), (1, 0, 2), (1, 1, 2)],
+        PixelFormat::Rgb => &[(0, 1, 3), (0, 2, 3), (0, 0, 3)],
+        PixelFormat::Bgrx => &[(0, 1, 4), (0, 0, 4), (0, 2, 4)],
+    }
+}
+
+/// Number of memory planes a frame of `format` has.
+pub fn memory_planes(format: PixelFormat) -> usize {
+    match format {
+        PixelFormat::I420 => 3,
+        PixelFormat::Nv12 => 2,
+        _ => 1,
+    }
+}
+
+/// Check that memory plane `mem` with `len` bytes and `stride` holds a `w` x `h` coded plane.
+fn check_plane(len: usize, stride: usize, w: usize, h: usize, offset: usize, step: usize) -> bool {
+    stride >= w * step && len >= (h - 1) * stride + (w - 1) * step + offset + 1
+}
+
+#[derive(Clone, Debug)]
+pub struct Picture {
+    pub layout: Layout,
+    pub geom: MbGeom,
+    planes: Vec<Vec<u8>>,
+    strides: [usize; 3],
+}
+
+impl Picture {
+    /// A mid-grey picture.
+    pub fn blank(layout: Layout) -> Self {
+        let geom = MbGeom::new(&layout);
+        let mut strides = [0; 3];
+        let planes = (0..geom.planes)
+            .map(|p| {
+                let s = layout.plane(p);
+                strides[p] = s.padded_width;
+                vec![layout.format.blank_value(p); s.padded_width * s.padded_height]
+            })
+            .collect();
+        Picture {
+            layout,
+            geom,
+            planes,
+            strides,
+        }
+    }
+
+    pub fn clear(&mut self) {
+        for (p, plane) in self.planes.iter_mut().enumerate() {
+            plane.fill(self.layout.format.blank_value(p));
+        }
+    }
+
+    /// Copy a raw frame in, replicating the last column and row into the padding.
+    pub fn import(&mut self, input: &[InPlane]) -> Result<(), Error> {
+        let format = self.layout.format;
+        if input.len() < memory_planes(format) {
+            return Err(Error::BadInput("too few planes for the format"));
+        }
+        for (p, &(mem, offset, step)) in sample_map(format).iter().enumerate() {
+            let size = self.layout.plane(p);
+            let (w, h) = (size.width, size.height);
+            let src = input[mem];
+            if !check_plane(src.data.len(), src.stride, w, h, offset, step) {
+                return Err(Error::BadInput("plane smaller than its size and stride need"));
+            }
+            let stride = self.strides[p];
+            let dst = &mut self.planes[p];
+            for y in 0..h {
+                let row = &mut dst[y * stride..(y + 1) * stride];
+                let from = &src.data[y * src.stride + offset..];
+                if step == 1 {
+                    row[..w].copy_from_slice(&from[..w]);
+                } else {
+                    for (x, d) in row[..w].iter_mut().enumerate() {
+                        *d = from[x * step];
+                    }
+                }
+                let last = row[w - 1];
+                row[w..].fill(last);
+            }
+            let (done, rest) = dst.split_at_mut(h * stride);
+            let last_row = &done[(h - 1) * stride..];
+            for row in rest.chunks_exact_mut(stride) {
+                row.copy_from_slice(last_row);
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the picture into a raw frame's memory planes. Filler bytes (the x of BGRx) are 255.
+    pub fn export(&self, out: &mut [OutPlane]) -> Result<(), Error> {
+        let format = self.layout.format;
+        if out.len() < memory_planes(format) {
+            return Err(Error::BadInput("too few planes for the format"));
+        }
+        for (p, &(mem, offset, step)) in sample_map(format).iter().enumerate() {
+            let size = self.layout.plane(p);
+            let (w, h) = (size.width, size.height);
+            let dst = &mut out[mem];
+            if !check_plane(dst.data.len(), dst.stride, w, h, offset, step) {
+                return Err(Error::BadInput("plane smaller than its size and stride need"));
+            }
+            let src = &self.planes[p];
+            for y in 0..h {
+                let from = &src[y * self.strides[p]..][..w];
+                let row = &mut dst.data[y * dst.stride + offset..];
+                if step == 1 {
+                    row[..w].copy_from_slice(from);
+                } else {
+                    for (x, &v) in from.iter().enumerate() {
+                        row[x * step] = v;
+                    }
+                }
+            }
+        }
+        if format == PixelFormat::Bgrx {
+            let (w, h) = (self.layout.width as usize, self.layout.height as usize);
+            let dst = &mut out[0];
+            for y in 0..h {
+                for x in 0..w {
+                    dst.data[y * dst.stride + x * 4 + 3] = 255;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Top-left sample of macroblock `mb` in plane `p`, as an index into that plane.
+    fn mb_origin(&self, p: usize, mb: usize) -> usize {
+        let cols = self.layout.mb_cols();
+        let side = self.geom.side[p];
+        (mb / cols) * side * self.strides[p] + (mb % cols) * side
+    }
+
+    pub fn load_mb(&self, mb: usize, out: &mut MbPixels) {
+        for p in 0..self.geom.planes {
+            let (side, stride) = (self.geom.side[p], self.strides[p]);
+            let origin = self.mb_origin(p, mb);
+            for y in 0..side {
+                let dst = self.geom.offset[p] + y * side;
+                out.0[dst..dst + side]
+                    .copy_from_slice(&self.planes[p][origin + y * stride..][..side]);
+            }
+        }
+    }
+
+    pub fn store_mb(&mut self, mb: usize, px: &MbPixels) {
+        for p in 0..self.geom.planes {
+            let (side, stride) = (self.geom.side[p], self.strides[p]);
+            let origin = self.mb_origin(p, mb);
+            for y in 0..side {
+                let src = self.geom.offset[p] + y * side;
+                self.planes[p][origin + y * stride..][..side]
+                    .copy_from_slice(&px.0[src..src + side]);
+            }
+        }
+    }
+
+    /// Difference of macroblock `mb` between two pictures of the same layout: the largest sum of
+    /// squared differences over its 8x8 blocks (a small local change must not drown in a large
+    /// still block), over the first plane only when `first_plane_only`.
+    pub fn mb_max_block_sse(&self, other: &Picture, mb: usize, first_plane_only: bool) -> u32 {
+        let planes = if first_plane_only { 1 } else { self.geom.planes };
+        let mut worst = 0;
+        for p in 0..planes {
+            let (side, stride) = (self.geom.side[p], self.strides[p]);
+            let origin = self.mb_origin(p, mb);
+            let (a, b) = (&self.planes[p], &other.planes[p]);
+            for by in (0..side).step_by(8) {
+                for bx in (0..side).step_by(8) {
+                    let mut sse = 0u32;
+                    for y in by..by + 8 {
+                        let i = origin + y * stride + bx;
+                        sse += a[i..i + 8]
+                            .iter()
+                            .zip(&b[i..i + 8])
+                            .map(|(&x, &y)| {
+                                let d = x as i32 - y as i32;
+                                (d * d) as u32
+                            })
+                            .sum::<u32>();
+                    }
+                    worst = worst.max(sse);
+                }
+            }
+        }
+        worst
+    }
+
+    /// True if macroblock `mb` is identical in both pictures.
+    pub fn mb_equal(&self, other: &Picture, mb: usize) -> bool {
+        (0..self.geom.planes).all(|p| {
+            let (side, stride) = (self.geom.side[p], self.strides[p]);
+            let origin = self.mb_origin(p, mb);
+            (0..side).all(|y| {
+                let i = origin + y * stride;
+                self.planes[p][i..i + side] == other.planes[p][i..i + side]
+            })
+        })
+    }
+}

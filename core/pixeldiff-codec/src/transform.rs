@@ -1,0 +1,167 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! 8x8 integer DCT, quantisation and zigzag scan (docs/pixeldiff-format.md, "Transform").
+//!
+//! The inverse transform is exact integer arithmetic, so an encoder and any decoder reconstruct
+//! the same pixels; the matrix is the 8-point integer DCT approximation used by HEVC (entries are
+//! about 181 times the orthonormal DCT), whose rounding shifts make the forward transform output
+//! 16 times the orthonormal coefficients and the inverse undo exactly that gain.
+
+/// Integer DCT basis: row k is frequency k.
+const T: [[i32; 8]; 8] = [
+    [64, 64, 64, 64, 64, 64, 64, 64],
+    [89, 75, 50, 18, -18, -50, -75, -89],
+    [83, 36, -36, -83, -83, -36, 36, 83],
+    [75, -18, -89, -50, 50, 89, 18, -75],
+    [64, -64, -64, 64, 64, -64, -64, 64],
+    [50, -89, 18, 75, -75, -18, 89, -50],
+    [36, -83, 83, -36, -36, 83, -83, 36],
+    [18, -50, 75, -89, 89, -75, 50, -18],
+];
+
+/// Zigzag scan: scan position -> raster index in the 8x8 block.
+pub const ZIGZAG: [u8; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+/// Highest quantiser index.
+pub const QP_MAX: u8 = 51;
+
+/// Dequantisation multiplier for `qp`: about 16 x 2^((qp - 4) / 6), the quantiser step in units of
+/// the forward transform's output (which is 16x orthonormal).
+pub fn dequant_scale(qp: u8) -> i32 {
+    const LEVEL_SCALE: [i32; 6] = [40, 45, 51, 57, 64, 72];
+    let qp = qp.min(QP_MAX);
+    (LEVEL_SCALE[(qp % 6) as usize] << (qp / 6)) >> 2
+}
+
+/// Forward 8x8 transform of a residual block (raster order). Encoder only, so its rounding is
+/// free to choose; it mirrors the inverse's structure.
+pub fn forward(residual: &[i32; 64]) -> [i32; 64] {
+    let mut tmp = [0i32; 64];
+    for y in 0..8 {
+        let row = &residual[y * 8..y * 8 + 8];
+        for (k, basis) in T.iter().enumerate() {
+            let s: i32 = basis.iter().zip(row).map(|(t, x)| t * x).sum();
+            tmp[k * 8 + y] = (s + 2) >> 2;
+        }
+    }
+    let mut out = [0i32; 64];
+    // tmp is transposed: tmp[k * 8 + y] holds horizontal frequency k of row y.
+    for kx in 0..8 {
+        let col = &tmp[kx * 8..kx * 8 + 8];
+        for (ky, basis) in T.iter().enumerate() {
+            let s: i32 = basis.iter().zip(col).map(|(t, x)| t * x).sum();
+            out[ky * 8 + kx] = (s + 256) >> 9;
+        }
+    }
+    out
+}
+
+/// Inverse 8x8 transform of dequantised coefficients (raster order) into a residual block.
+/// Normative: this exact arithmetic defines the reconstruction.
+pub fn inverse(coef: &[i32; 64]) -> [i32; 64] {
+    let mut tmp = [0i32; 64];
+    // Columns first. Sparse blocks are the norm, so skip all-zero columns.
+    for x in 0..8 {
+        if (0..8).all(|k| coef[k * 8 + x] == 0) {
+            continue;
+        }
+        for n in 0..8 {
+            let mut s = 64;
+            for (k, basis) in T.iter().enumerate() {
+                s += basis[n] * coef[k * 8 + x];
+            }
+            tmp[n * 8 + x] = (s >> 7).clamp(-32768, 32767);
+        }
+    }
+    let mut out = [0i32; 64];
+    for y in 0..8 {
+        let row = &tmp[y * 8..y * 8 + 8];
+        for n in 0..8 {
+            let mut s = 2048;
+            for (k, basis) in T.iter().enumerate() {
+                s += basis[n] * row[k];
+            }
+            out[y * 8 + n] = s >> 12;
+        }
+    }
+    out
+}
+
+/// Quantise transform coefficients into zigzag-ordered levels. `dead_zone` is the rounding offset
+/// in 1/64 of a step (32 = round to nearest; smaller values favour zeros, which cost fewer bits).
+pub fn quantize(coef: &[i32; 64], qp: u8, dead_zone: i32) -> [i32; 64] {
+    let step = dequant_scale(qp);
+    let mut levels = [0i32; 64];
+    for (pos, &raster) in ZIGZAG.iter().enumerate() {
+        let c = coef[raster as usize];
+        let q = ((c.abs() * 64 + dead_zone * step) / (step * 64)).min(1 << 15);
+        levels[pos] = if c < 0 { -q } else { q };
+    }
+    levels
+}
+
+/// Dequantise zigzag-ordered levels back to raster-ordered coefficients. Normative.
+pub fn dequantize(levels: &[i32; 64], qp: u8) -> [i32; 64] {
+    let step = dequant_scale(qp);
+    let mut coef = [0i32; 64];
+    for (pos, &raster) in ZIGZAG.iter().enumerate() {
+        coef[raster as usize] = (levels[pos] * step).clamp(-(1 << 20), 1 << 20);
+    }
+    coef
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zigzag_is_a_permutation() {
+        let mut seen = [false; 64];
+        for &z in &ZIGZAG {
+            assert!(!seen[z as usize]);
+            seen[z as usize] = true;
+        }
+    }
+
+    #[test]
+    fn transform_round_trip_is_near_exact() {
+        let mut block = [0i32; 64];
+        for (i, v) in block.iter_mut().enumerate() {
+            *v = ((i * 37 + 11) % 511) as i32 - 255;
+        }
+        let back = inverse(&forward(&block));
+        for i in 0..64 {
+            assert!((back[i] - block[i]).abs() <= 1, "{i}: {} vs {}", back[i], block[i]);
+        }
+    }
+
+    #[test]
+    fn flat_block_has_only_dc() {
+        let block = [10i32; 64];
+        let c = forward(&block);
+        // 16x the orthonormal DC of a flat block of 10: 16 * 8 * 10.
+        assert!((c[0] - 1280).abs() <= 2, "{}", c[0]);
+        assert!(c[1..].iter().all(|&v| v.abs() <= 1));
+    }
+
+    #[test]
+    fn quantize_dequantize_error_is_within_a_step() {
+        let mut block = [0i32; 64];
+        for (i, v) in block.iter_mut().enumerate() {
+            *v = ((i * 53) % 200) as i32 - 100;
+        }
+        let coef = forward(&block);
+        for qp in [0u8, 12, 24, 36, 51] {
+            let back = dequantize(&quantize(&coef, qp, 32), qp);
+            let step = dequant_scale(qp);
+            for i in 0..64 {
+                assert!((back[i] - coef[i]).abs() <= step / 2 + 1);
+            }
+        }
+    }
+}
