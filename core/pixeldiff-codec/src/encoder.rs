@@ -173,7 +173,11 @@ struct Plan {
 impl Encoder {
     /// A new encoder; `fps` is the stream's frame rate (0 or unknown: 30).
     pub fn new(layout: Layout, fps: f64) -> Self {
-        let fps = if fps.is_finite() && fps > 0.0 { fps } else { 30.0 };
+        let fps = if fps.is_finite() && fps > 0.0 {
+            fps
+        } else {
+            30.0
+        };
         Encoder {
             layout,
             geom: MbGeom::new(&layout),
@@ -216,8 +220,8 @@ impl Encoder {
         self.mark_rois(rois);
         let has_roi = self.roi.iter().any(|&r| r);
         let only = s.roi_mode == RoiMode::Only;
-        self.key_pending |= force_keyframe
-            || (s.key_int_max > 0 && self.frames_since_key + 1 >= s.key_int_max);
+        self.key_pending |=
+            force_keyframe || (s.key_int_max > 0 && self.frames_since_key + 1 >= s.key_int_max);
         let frame_number = self.frame;
         self.frame = self.frame.wrapping_add(1);
 
@@ -254,7 +258,8 @@ impl Encoder {
         }
         if s.target_bitrate > 0 {
             let budget = RateControl::frame_budget(s.target_bitrate, self.fps);
-            self.rate.update(frame.data.len(), budget, qp_for_quality(s.quality));
+            self.rate
+                .update(frame.data.len(), budget, qp_for_quality(s.quality));
         }
         Ok(frame)
     }
@@ -269,8 +274,12 @@ impl Encoder {
             }
             let x0 = (r.x as usize / 16).min(cols);
             let y0 = (r.y as usize / 16).min(rows);
-            let x1 = ((r.x as usize).saturating_add(r.width as usize)).div_ceil(16).min(cols);
-            let y1 = ((r.y as usize).saturating_add(r.height as usize)).div_ceil(16).min(rows);
+            let x1 = ((r.x as usize).saturating_add(r.width as usize))
+                .div_ceil(16)
+                .min(cols);
+            let y1 = ((r.y as usize).saturating_add(r.height as usize))
+                .div_ceil(16)
+                .min(rows);
             for y in y0..y1 {
                 self.roi[y * cols + x0..y * cols + x1].fill(true);
             }
@@ -348,8 +357,8 @@ impl Encoder {
         let n_changed = changed.iter().filter(|&&c| c).count();
         let over_budget = s.target_bitrate > 0
             && self.rate.excess > 4.0 * RateControl::frame_budget(s.target_bitrate, self.fps);
-        let degrade = check_motion && (moving * 100 >= s.motion_threshold as usize * total)
-            || over_budget;
+        let degrade =
+            check_motion && (moving * 100 >= s.motion_threshold as usize * total) || over_budget;
 
         // Cyclic refresh: walk the picture, a few macroblocks per frame.
         let refresh_n = if s.refresh_blocks < 0 {
@@ -478,7 +487,11 @@ impl Encoder {
                 for y in 0..8 {
                     let row = geom.offset[p] + (by + y) * side + bx;
                     for x in 0..8 {
-                        let pred = if inter { reference.0[row + x] as i32 } else { 128 };
+                        let pred = if inter {
+                            reference.0[row + x] as i32
+                        } else {
+                            128
+                        };
                         residual[y * 8 + x] = src.0[row + x] as i32 - pred;
                     }
                 }
@@ -537,15 +550,29 @@ impl Encoder {
             stats.refresh_mbs += plan.refresh as usize;
             stats.averaged_mbs += (mb.mode == Mode::Average) as usize;
             // Chunks carry increasing macroblock indices.
-            if open.as_ref().is_some_and(|c| c.last_index >= mb.index as i64) {
-                chunks.push(open.take().expect("open chunk").finish(self, keyframe, qp, lossless));
+            if open
+                .as_ref()
+                .is_some_and(|c| c.last_index >= mb.index as i64)
+            {
+                chunks.push(
+                    open.take()
+                        .expect("open chunk")
+                        .finish(self, keyframe, qp, lossless),
+                );
             }
             loop {
                 let chunk = open.get_or_insert_with(|| OpenChunk::new(mb.index));
                 let mark = chunk.enc.mark();
                 let saved = chunk.state.clone();
                 let before = chunk.enc.len_bound();
-                code_mb(&mut chunk.enc, &mut chunk.state, &geom, lossless, qp, &mut mb);
+                code_mb(
+                    &mut chunk.enc,
+                    &mut chunk.state,
+                    &geom,
+                    lossless,
+                    qp,
+                    &mut mb,
+                );
                 let used = chunk.enc.len_bound() - before;
                 if mb.mode != Mode::Raw && used > raw_bytes + 2 {
                     // Noise costs more than the samples themselves: send them raw.
@@ -562,7 +589,11 @@ impl Encoder {
                 if chunk.enc.len_bound() > mtu && chunk.count > 0 {
                     chunk.enc.reset_to(mark);
                     chunk.state = saved;
-                    chunks.push(open.take().expect("open chunk").finish(self, keyframe, qp, lossless));
+                    chunks.push(
+                        open.take()
+                            .expect("open chunk")
+                            .finish(self, keyframe, qp, lossless),
+                    );
                     continue;
                 }
                 chunk.count += 1;
@@ -596,7 +627,12 @@ impl Encoder {
     }
 
     /// Number the chunks, seal them and concatenate.
-    fn assemble(&self, mut chunks: Vec<Vec<u8>>, keyframe: bool, frame_number: u16) -> EncodedFrame {
+    fn assemble(
+        &self,
+        mut chunks: Vec<Vec<u8>>,
+        keyframe: bool,
+        frame_number: u16,
+    ) -> EncodedFrame {
         let count = chunks.len() as u16;
         let mut data = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
         let mut ranges = Vec::with_capacity(chunks.len());
@@ -670,7 +706,10 @@ fn prefer_intra(geom: &MbGeom, src: &MbPixels, reference: &MbPixels) -> bool {
         let side = geom.side[p];
         let plane = &src.0[geom.offset[p]..geom.offset[p] + side * side];
         let mean = plane.iter().map(|&v| v as u32).sum::<u32>() / (side * side) as u32;
-        intra += plane.iter().map(|&v| (v as i32 - mean as i32).unsigned_abs()).sum::<u32>();
+        intra += plane
+            .iter()
+            .map(|&v| (v as i32 - mean as i32).unsigned_abs())
+            .sum::<u32>();
     }
     // Intra pays for its DC and loses the reference's detail: demand a clear win.
     intra + 4 * (n as u32) < inter

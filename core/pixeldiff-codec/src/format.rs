@@ -129,7 +129,11 @@ impl Layout {
     }
 
     pub fn plane(&self, p: usize) -> PlaneSize {
-        let shift = if p == 0 { 0 } else { self.format.chroma_shift() };
+        let shift = if p == 0 {
+            0
+        } else {
+            self.format.chroma_shift()
+        };
         let sub = |v: u32| ((v + (1 << shift) - 1) >> shift) as usize;
         let mb = MB >> shift;
         PlaneSize {

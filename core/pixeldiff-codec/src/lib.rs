@@ -48,7 +48,10 @@ pub enum Error {
     /// The CRC does not match: damaged in transit.
     Checksum,
     BadFormat(u8),
-    BadDimensions { width: u32, height: u32 },
+    BadDimensions {
+        width: u32,
+        height: u32,
+    },
     Corrupt(&'static str),
     /// Raw input that does not match its declared layout.
     BadInput(&'static str),
@@ -60,7 +63,10 @@ impl std::fmt::Display for Error {
             Error::Truncated => write!(f, "truncated chunk"),
             Error::BadMagic => write!(f, "not a pixeldiff chunk (bad magic byte)"),
             Error::UnsupportedVersion(v) => {
-                write!(f, "unsupported pixeldiff version {v} (this decoder reads {VERSION})")
+                write!(
+                    f,
+                    "unsupported pixeldiff version {v} (this decoder reads {VERSION})"
+                )
             }
             Error::Checksum => write!(f, "chunk checksum mismatch (damaged data)"),
             Error::BadFormat(id) => write!(f, "unknown pixel format id {id}"),

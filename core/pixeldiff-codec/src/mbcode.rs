@@ -236,7 +236,10 @@ const SIG_CLASS: [u8; 64] = {
 fn code_coeffs<C: BinCoder>(c: &mut C, cc: &mut CoefCtx, levels: &mut [i32]) {
     let enc = c.encoding();
     let last = if enc {
-        levels.iter().rposition(|&l| l != 0).map_or(-1, |p| p as i32)
+        levels
+            .iter()
+            .rposition(|&l| l != 0)
+            .map_or(-1, |p| p as i32)
     } else {
         -1
     };
@@ -268,7 +271,12 @@ fn code_coeffs<C: BinCoder>(c: &mut C, cc: &mut CoefCtx, levels: &mut [i32]) {
         let ctx = if n_gt1 > 0 { 0 } else { (1 + n_eq1).min(4) };
         let mut mag = 1;
         if c.bit(&mut cc.gt1[ctx], (a > 1) as u32) == 1 {
-            let r = code_unary(c, &mut cc.gtn[n_gt1.min(4)..n_gt1.min(4) + 1], a.wrapping_sub(2), 14);
+            let r = code_unary(
+                c,
+                &mut cc.gtn[n_gt1.min(4)..n_gt1.min(4) + 1],
+                a.wrapping_sub(2),
+                14,
+            );
             mag = 2 + r;
             if r == 14 {
                 mag += code_eg_bypass(c, a.wrapping_sub(16));
@@ -469,7 +477,11 @@ pub fn lossless_pass(
             (0, 0) => origin,
             (_, 0) => value(px, i - 1),
             (0, _) => value(px, i - side),
-            _ => med(value(px, i - 1), value(px, i - side), value(px, i - side - 1)),
+            _ => med(
+                value(px, i - 1),
+                value(px, i - side),
+                value(px, i - side - 1),
+            ),
         };
         let base = pred + if inter { reference[i] as i32 } else { 0 };
         if encode {
@@ -545,7 +557,11 @@ pub fn reconstruct(
                     for y in 0..8 {
                         let row = geom.offset[p] + (by + y) * side + bx;
                         for x in 0..8 {
-                            let pred = if inter { reference.0[row + x] as i32 } else { 128 };
+                            let pred = if inter {
+                                reference.0[row + x] as i32
+                            } else {
+                                128
+                            };
                             out.0[row + x] = (pred + residual[y * 8 + x]).clamp(0, 255) as u8;
                         }
                     }

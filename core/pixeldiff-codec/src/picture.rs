@@ -95,7 +95,9 @@ impl Picture {
             let (w, h) = (size.width, size.height);
             let src = input[mem];
             if !check_plane(src.data.len(), src.stride, w, h, offset, step) {
-                return Err(Error::BadInput("plane smaller than its size and stride need"));
+                return Err(Error::BadInput(
+                    "plane smaller than its size and stride need",
+                ));
             }
             let stride = self.strides[p];
             let dst = &mut self.planes[p];
@@ -132,7 +134,9 @@ impl Picture {
             let (w, h) = (size.width, size.height);
             let dst = &mut out[mem];
             if !check_plane(dst.data.len(), dst.stride, w, h, offset, step) {
-                return Err(Error::BadInput("plane smaller than its size and stride need"));
+                return Err(Error::BadInput(
+                    "plane smaller than its size and stride need",
+                ));
             }
             let src = &self.planes[p];
             for y in 0..h {
@@ -194,7 +198,11 @@ impl Picture {
     /// squared differences over its 8x8 blocks (a small local change must not drown in a large
     /// still block), over the first plane only when `first_plane_only`.
     pub fn mb_max_block_sse(&self, other: &Picture, mb: usize, first_plane_only: bool) -> u32 {
-        let planes = if first_plane_only { 1 } else { self.geom.planes };
+        let planes = if first_plane_only {
+            1
+        } else {
+            self.geom.planes
+        };
         let mut worst = 0;
         for p in 0..planes {
             let (side, stride) = (self.geom.side[p], self.strides[p]);

@@ -136,7 +136,12 @@ mod tests {
         }
         let back = inverse(&forward(&block));
         for i in 0..64 {
-            assert!((back[i] - block[i]).abs() <= 1, "{i}: {} vs {}", back[i], block[i]);
+            assert!(
+                (back[i] - block[i]).abs() <= 1,
+                "{i}: {} vs {}",
+                back[i],
+                block[i]
+            );
         }
     }
 

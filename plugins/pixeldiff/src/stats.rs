@@ -1,0 +1,149 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! Counters shared by the encoder and decoder elements: running totals exposed as properties and
+//! an interval window for the periodic stats messages.
+
+use gst::glib;
+use gst::glib::prelude::*;
+
+/// Running totals and the current reporting window.
+#[derive(Debug, Default, Clone)]
+pub struct Counters {
+    pub frames: u64,
+    pub bytes: u64,
+    pub keyframes: u64,
+    pub chunks: u64,
+    pub chunks_lost: u64,
+    pub chunks_corrupt: u64,
+    /// Rate and changed share of the last completed window.
+    pub kbps: f64,
+    pub changed_percent: f64,
+    window: Window,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Window {
+    start: Option<gst::ClockTime>,
+    frames: u64,
+    bytes: u64,
+    changed_mbs: u64,
+    total_mbs: u64,
+}
+
+/// Frame duration assumed when buffers carry no timestamps.
+const FALLBACK_FRAME: gst::ClockTime = gst::ClockTime::from_nseconds(33_333_333);
+
+impl Counters {
+    /// Account one frame; returns true when `interval` has elapsed and a message is due.
+    pub fn add_frame(
+        &mut self,
+        pts: Option<gst::ClockTime>,
+        bytes: usize,
+        changed_mbs: usize,
+        total_mbs: usize,
+        interval: gst::ClockTime,
+    ) -> bool {
+        self.frames += 1;
+        self.bytes += bytes as u64;
+        let w = &mut self.window;
+        w.frames += 1;
+        w.bytes += bytes as u64;
+        w.changed_mbs += changed_mbs as u64;
+        w.total_mbs += total_mbs as u64;
+        let now = pts.unwrap_or(FALLBACK_FRAME * self.frames);
+        let start = *w.start.get_or_insert(now);
+        // The window spans from its first frame to one frame past its last.
+        let elapsed = now.saturating_sub(start);
+        let frame = if w.frames > 1 {
+            elapsed / (w.frames - 1)
+        } else {
+            FALLBACK_FRAME
+        };
+        let span = elapsed + frame;
+        if interval.is_zero() || span < interval || span.is_zero() {
+            return false;
+        }
+        let secs = span.nseconds() as f64 / 1e9;
+        self.kbps = w.bytes as f64 * 8.0 / secs / 1000.0;
+        self.changed_percent = if w.total_mbs > 0 {
+            100.0 * w.changed_mbs as f64 / w.total_mbs as f64
+        } else {
+            0.0
+        };
+        self.window = Window::default();
+        true
+    }
+
+    /// The `<name>-stats` element message structure.
+    pub fn structure(&self, name: &str, pts: Option<gst::ClockTime>) -> gst::Structure {
+        gst::Structure::builder(name)
+            .field("timestamp", pts)
+            .field("frames", self.frames)
+            .field("bytes", self.bytes)
+            .field("kbps", self.kbps)
+            .field("changed-blocks-percent", self.changed_percent)
+            .field("keyframes", self.keyframes)
+            .field("chunks", self.chunks)
+            .field("chunks-lost", self.chunks_lost)
+            .field("chunks-corrupt", self.chunks_corrupt)
+            .build()
+    }
+}
+
+/// Read-only property specs for the counters, shared by both elements.
+pub fn counter_properties() -> Vec<glib::ParamSpec> {
+    let u64_prop = |name: &str, nick: &str, blurb: &str| {
+        glib::ParamSpecUInt64::builder(name)
+            .nick(nick)
+            .blurb(blurb)
+            .read_only()
+            .build()
+    };
+    vec![
+        u64_prop("frames", "Frames", "Frames processed since start"),
+        u64_prop("bytes", "Bytes", "Encoded bytes processed since start"),
+        u64_prop("keyframes", "Keyframes", "Keyframes since start"),
+        u64_prop("chunks", "Chunks", "Chunks processed since start"),
+        u64_prop(
+            "chunks-lost",
+            "Chunks lost",
+            "Chunks found missing since start (decoder; 0 on the encoder)",
+        ),
+        u64_prop(
+            "chunks-corrupt",
+            "Chunks corrupt",
+            "Chunks rejected as damaged since start (decoder; 0 on the encoder)",
+        ),
+        glib::ParamSpecDouble::builder("kbps")
+            .nick("Bitrate")
+            .blurb("Encoded bitrate over the last stats interval, in kbit/s")
+            .minimum(0.0)
+            .read_only()
+            .build(),
+        glib::ParamSpecDouble::builder("changed-blocks-percent")
+            .nick("Changed blocks")
+            .blurb("Share of macroblocks updated over the last stats interval, 0 to 100 %")
+            .minimum(0.0)
+            .maximum(100.0)
+            .read_only()
+            .build(),
+    ]
+}
+
+impl Counters {
+    /// Value of one of the [`counter_properties`], or None if `name` is not one.
+    pub fn property(&self, name: &str) -> Option<glib::Value> {
+        Some(match name {
+            "frames" => self.frames.to_value(),
+            "bytes" => self.bytes.to_value(),
+            "keyframes" => self.keyframes.to_value(),
+            "chunks" => self.chunks.to_value(),
+            "chunks-lost" => self.chunks_lost.to_value(),
+            "chunks-corrupt" => self.chunks_corrupt.to_value(),
+            "kbps" => self.kbps.to_value(),
+            "changed-blocks-percent" => self.changed_percent.to_value(),
+            _ => return None,
+        })
+    }
+}
