@@ -33,7 +33,7 @@ pub use encoder::{
     MIN_MTU,
 };
 pub use format::{
-    split_chunks, ChunkHeader, Layout, PixelFormat, HEADER_LEN, MAX_DIMENSION, VERSION,
+    seal_chunk, split_chunks, ChunkHeader, Layout, PixelFormat, HEADER_LEN, MAX_DIMENSION, VERSION,
 };
 pub use picture::{memory_planes, InPlane, OutPlane, Picture};
 

@@ -1,0 +1,128 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! Helpers shared by the element tests: generated frames, pixel comparison, bus capture.
+#![allow(dead_code)]
+
+use gst::prelude::*;
+use gst_video::prelude::*;
+use std::sync::Once;
+
+pub fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| pixelmeet::init().expect("GStreamer and the plugins initialise"));
+}
+
+/// Caps for raw video of `format` at `w` x `h`, 30 fps.
+pub fn raw_caps(format: &str, w: u32, h: u32) -> gst::Caps {
+    gst::Caps::builder("video/x-raw")
+        .field("format", format)
+        .field("width", w as i32)
+        .field("height", h as i32)
+        .field("framerate", gst::Fraction::new(30, 1))
+        .build()
+}
+
+/// `n` frames from videotestsrc, with timestamps, as the caps describe.
+pub fn test_frames(pattern: &str, caps: &gst::Caps, n: u32) -> Vec<gst::Buffer> {
+    let pipeline = gst::parse::launch(&format!(
+        "videotestsrc pattern={pattern} num-buffers={n} ! capsfilter name=f ! appsink name=sink sync=false"
+    ))
+    .expect("test source pipeline")
+    .downcast::<gst::Pipeline>()
+    .expect("a pipeline");
+    pipeline
+        .by_name("f")
+        .expect("capsfilter")
+        .set_property("caps", caps);
+    let sink = pipeline
+        .by_name("sink")
+        .expect("appsink")
+        .downcast::<gst_app::AppSink>()
+        .expect("an appsink");
+    pipeline.set_state(gst::State::Playing).expect("plays");
+    let mut out = Vec::new();
+    while let Ok(sample) = sink.pull_sample() {
+        out.push(sample.buffer_owned().expect("sample has a buffer"));
+    }
+    pipeline.set_state(gst::State::Null).expect("stops");
+    assert_eq!(out.len(), n as usize, "videotestsrc produced all frames");
+    out
+}
+
+/// Visible samples of every component equal (padding and filler bytes ignored).
+pub fn same_pixels(caps: &gst::Caps, a: &gst::BufferRef, b: &gst::BufferRef) -> bool {
+    let info = gst_video::VideoInfo::from_caps(caps).expect("raw caps");
+    let fa = gst_video::VideoFrameRef::from_buffer_ref_readable(a, &info).expect("maps");
+    let fb = gst_video::VideoFrameRef::from_buffer_ref_readable(b, &info).expect("maps");
+    (0..info.n_components()).all(|c| {
+        let (w, h) = (fa.comp_width(c) as usize, fa.comp_height(c) as usize);
+        let (da, db) = (fa.comp_data(c).unwrap(), fb.comp_data(c).unwrap());
+        let (sa, sb) = (fa.comp_stride(c) as usize, fb.comp_stride(c) as usize);
+        let ps = fa.comp_pstride(c) as usize;
+        (0..h).all(|y| (0..w).all(|x| da[y * sa + x * ps] == db[y * sb + x * ps]))
+    })
+}
+
+/// Y-PSNR in dB of `b` against `a` (first component), 100 for identical frames.
+pub fn psnr_first_component(caps: &gst::Caps, a: &gst::BufferRef, b: &gst::BufferRef) -> f64 {
+    let info = gst_video::VideoInfo::from_caps(caps).expect("raw caps");
+    let fa = gst_video::VideoFrameRef::from_buffer_ref_readable(a, &info).expect("maps");
+    let fb = gst_video::VideoFrameRef::from_buffer_ref_readable(b, &info).expect("maps");
+    let (w, h) = (fa.comp_width(0) as usize, fa.comp_height(0) as usize);
+    let (da, db) = (fa.comp_data(0).unwrap(), fb.comp_data(0).unwrap());
+    let (sa, sb) = (fa.comp_stride(0) as usize, fb.comp_stride(0) as usize);
+    let ps = fa.comp_pstride(0) as usize;
+    let mut sse = 0f64;
+    for y in 0..h {
+        for x in 0..w {
+            let d = da[y * sa + x * ps] as f64 - db[y * sb + x * ps] as f64;
+            sse += d * d;
+        }
+    }
+    let mse = sse / (w * h) as f64;
+    if mse == 0.0 {
+        100.0
+    } else {
+        10.0 * (255.0 * 255.0 / mse).log10()
+    }
+}
+
+/// A bus attached to `element`, so messages it posts can be read (a harnessed element has none).
+pub fn attach_bus(element: &gst::Element) -> gst::Bus {
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    bus
+}
+
+/// All element messages named `name` waiting on `bus`.
+pub fn element_messages(bus: &gst::Bus, name: &str) -> Vec<gst::Structure> {
+    std::iter::from_fn(|| bus.pop())
+        .filter_map(|m| match m.view() {
+            gst::MessageView::Element(e) => e
+                .structure()
+                .filter(|s| s.name() == name)
+                .map(|s| s.to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Warning messages waiting on `bus`, as their text.
+pub fn warnings(bus: &gst::Bus) -> Vec<String> {
+    std::iter::from_fn(|| bus.pop())
+        .filter_map(|m| match m.view() {
+            gst::MessageView::Warning(w) => Some(w.error().to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A harness around `pixeldiffenc PROPS ! pixeldiffdec` fed with `caps`; `find_element` takes
+/// the factory names.
+pub fn round_trip_harness(enc_props: &str, caps: &gst::Caps) -> gst_check::Harness {
+    let mut h =
+        gst_check::Harness::new_parse(&format!("pixeldiffenc {enc_props} ! pixeldiffdec"));
+    h.set_src_caps(caps.clone());
+    h
+}
