@@ -261,12 +261,6 @@ impl<'a> RangeDecoder<'a> {
         b
     }
 
-    /// True once the decoder has read more than a few bytes beyond its input: a sign of a
-    /// corrupt or truncated chunk.
-    pub fn overrun(&self) -> bool {
-        self.pos > self.data.len() + 8
-    }
-
     #[inline]
     fn normalize(&mut self) {
         while self.range < TOP {
