@@ -44,7 +44,10 @@ fn decodes_what_the_encoder_sends() {
         assert!(same_pixels(&caps, f, &out));
     }
     let out_caps = h.sinkpad().unwrap().current_caps().unwrap();
-    assert_eq!(out_caps, caps, "output caps from the chunks and input framerate");
+    assert!(
+        out_caps.is_subset(&caps),
+        "{out_caps} from the chunks and input framerate"
+    );
     assert!(warnings(&bus).is_empty());
     assert_eq!(force_key_unit_requests(&mut h), 0);
 }
@@ -90,7 +93,10 @@ fn a_damaged_chunk_is_rejected_and_the_previous_picture_stays() {
         map[last] ^= 0x5a;
     }
     let out = h.push_and_pull(damaged).unwrap();
-    assert!(same_pixels(&caps, &good, &out), "nothing of the damaged chunk applied");
+    assert!(
+        same_pixels(&caps, &good, &out),
+        "nothing of the damaged chunk applied"
+    );
     let w = warnings(&bus);
     assert!(w.iter().any(|m| m.contains("checksum")), "{w:?}");
     assert_eq!(h.element().unwrap().property::<u64>("chunks-corrupt"), 1);
@@ -119,9 +125,12 @@ fn truncated_and_garbage_buffers_give_warnings_not_panics() {
     // Empty and one-byte buffers.
     h.push(gst::Buffer::new()).unwrap();
     h.push(gst::Buffer::from_slice([b'P'])).unwrap();
-    // The stream goes on normally afterwards.
-    let out = h.push_and_pull(encoded[1].clone()).unwrap();
-    assert!(same_pixels(&caps, &frames[1], &out));
+    // The stream goes on normally afterwards: the whole keyframe, then the next frame.
+    while h.try_pull().is_some() {}
+    for (f, e) in frames.iter().zip(&encoded) {
+        let out = h.push_and_pull(e.clone()).unwrap();
+        assert!(same_pixels(&caps, f, &out));
+    }
 }
 
 #[test]
@@ -142,7 +151,8 @@ fn absurd_dimensions_are_refused_with_a_clear_message() {
     assert!(h.try_pull().is_none());
     let w = warnings(&bus);
     assert!(
-        w.iter().any(|m| m.contains("invalid dimensions 40000x40000")),
+        w.iter()
+            .any(|m| m.contains("invalid dimensions 40000x40000")),
         "{w:?}"
     );
 }
@@ -153,17 +163,26 @@ fn resolution_change_mid_stream_renegotiates() {
     let small = raw_caps("NV12", 48, 32);
     let large = raw_caps("NV12", 100, 60);
     let (mut h, bus) = decoder();
-    for (f, e) in test_frames("ball", &small, 2)
-        .iter()
-        .zip(encode(&small, &test_frames("ball", &small, 2), "lossless=true"))
-    {
+    for (f, e) in test_frames("ball", &small, 2).iter().zip(encode(
+        &small,
+        &test_frames("ball", &small, 2),
+        "lossless=true",
+    )) {
         assert!(same_pixels(&small, f, &h.push_and_pull(e).unwrap()));
     }
     let big_frames = test_frames("smpte", &large, 2);
-    for (f, e) in big_frames.iter().zip(encode(&large, &big_frames, "lossless=true")) {
+    for (f, e) in big_frames
+        .iter()
+        .zip(encode(&large, &big_frames, "lossless=true"))
+    {
         assert!(same_pixels(&large, f, &h.push_and_pull(e).unwrap()));
     }
-    assert_eq!(h.sinkpad().unwrap().current_caps().unwrap(), large);
+    assert!(h
+        .sinkpad()
+        .unwrap()
+        .current_caps()
+        .unwrap()
+        .is_subset(&large));
     assert!(warnings(&bus).is_empty());
 }
 
@@ -196,7 +215,10 @@ fn empty_frames_decode_to_a_blank_picture() {
         assert_eq!(e.size(), HEADER_LEN);
         let out = h.push_and_pull(e).unwrap();
         let map = out.map_readable().unwrap();
-        assert!(map.iter().all(|&v| v == 128), "blank is mid grey, never garbage");
+        assert!(
+            map.iter().all(|&v| v == 128),
+            "blank is mid grey, never garbage"
+        );
     }
 }
 
@@ -217,12 +239,19 @@ fn stats_messages_count_loss_field_by_field() {
         h.push_and_pull(e).unwrap();
     }
     let stats = element_messages(&bus, "pixeldiffdec-stats");
-    let last = stats.last().expect("stats messages");
-    assert_eq!(last.get::<u64>("frames").unwrap(), 10);
-    assert_eq!(last.get::<u64>("bytes").unwrap(), bytes);
-    assert_eq!(last.get::<u64>("chunks").unwrap(), 10);
-    assert_eq!(last.get::<u64>("chunks-lost").unwrap(), 2);
-    assert_eq!(last.get::<u64>("chunks-corrupt").unwrap(), 0);
-    assert_eq!(last.get::<u64>("keyframes").unwrap(), 1);
-    assert!(last.get::<f64>("kbps").unwrap() > 0.0);
+    assert!(stats.len() >= 2, "{stats:?}");
+    for m in &stats {
+        let frames = m.get::<u64>("frames").unwrap();
+        // Frames 4 and 5 are missing: the gap is seen when frame 6 arrives (the 5th pushed).
+        let lost = if frames >= 5 { 2 } else { 0 };
+        assert_eq!(m.get::<u64>("chunks-lost").unwrap(), lost, "{m:?}");
+        assert_eq!(m.get::<u64>("chunks").unwrap(), frames);
+        assert_eq!(m.get::<u64>("chunks-corrupt").unwrap(), 0);
+        assert_eq!(m.get::<u64>("keyframes").unwrap(), 1);
+        assert!(m.get::<f64>("kbps").unwrap() > 0.0);
+    }
+    let dec = h.element().unwrap();
+    assert_eq!(dec.property::<u64>("frames"), 10);
+    assert_eq!(dec.property::<u64>("bytes"), bytes);
+    assert_eq!(dec.property::<u64>("chunks-lost"), 2);
 }

@@ -54,13 +54,18 @@ fn lossy_quality_keeps_psnr_above_floor_and_orders_rate() {
             let out = h.push_and_pull(f.clone()).expect("a decoded frame");
             worst = worst.min(psnr_first_component(&caps, f, &out));
         }
-        let enc = h.find_element("pixeldiffenc").expect("encoder in the harness");
+        let enc = h
+            .find_element("pixeldiffenc")
+            .expect("encoder in the harness");
         let bytes: u64 = enc.property("bytes");
         results.push((quality, worst, bytes));
     }
     let floors = [28.0, 35.0, 40.0];
     for ((q, worst, _), floor) in results.iter().zip(floors) {
-        assert!(*worst > floor, "quality {q}: worst frame {worst:.2} dB <= {floor} dB");
+        assert!(
+            *worst > floor,
+            "quality {q}: worst frame {worst:.2} dB <= {floor} dB"
+        );
     }
     assert!(
         results[0].2 < results[1].2 && results[1].2 < results[2].2,
@@ -177,7 +182,10 @@ fn roi_mode_only_sends_nothing_outside_faces() {
         let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
         let fin = gst_video::VideoFrameRef::from_buffer_ref_readable(f.as_ref(), &info).unwrap();
         let fout = gst_video::VideoFrameRef::from_buffer_ref_readable(out.as_ref(), &info).unwrap();
-        let (si, so) = (fin.plane_stride()[0] as usize, fout.plane_stride()[0] as usize);
+        let (si, so) = (
+            fin.plane_stride()[0] as usize,
+            fout.plane_stride()[0] as usize,
+        );
         let (di, dout) = (fin.plane_data(0).unwrap(), fout.plane_data(0).unwrap());
         for y in 0..96usize {
             for x in 0..128usize {
@@ -185,7 +193,11 @@ fn roi_mode_only_sends_nothing_outside_faces() {
                 if inside {
                     assert_eq!(dout[y * so + x], di[y * si + x], "face pixel {x},{y}");
                 } else {
-                    assert_eq!(dout[y * so + x], 128, "pixel {x},{y} outside the face leaked");
+                    assert_eq!(
+                        dout[y * so + x],
+                        128,
+                        "pixel {x},{y} outside the face leaked"
+                    );
                 }
             }
         }
@@ -209,7 +221,9 @@ fn no_roi_action_skip_sends_empty_frames() {
         assert_eq!(ChunkHeader::parse(&map).unwrap().mb_count, 0);
     }
     // A face appears: the first frame with video is a keyframe with the face's blocks.
-    let b = h.push_and_pull(with_face(&frames[2], (0, 0, 16, 16))).unwrap();
+    let b = h
+        .push_and_pull(with_face(&frames[2], (0, 0, 16, 16)))
+        .unwrap();
     assert!(!b.flags().contains(gst::BufferFlags::DELTA_UNIT));
     let map = b.map_readable().unwrap();
     assert_eq!(ChunkHeader::parse(&map).unwrap().mb_count, 1);
@@ -221,9 +235,13 @@ fn roi_mode_prioritize_sends_face_blocks_first_and_finer() {
     let caps = raw_caps("I420", 128, 128);
     let frames = test_frames("snow", &caps, 2);
     let mut h = gst_check::Harness::new("pixeldiffenc");
-    h.element().unwrap().set_property_from_str("roi-mode", "prioritize");
+    h.element()
+        .unwrap()
+        .set_property_from_str("roi-mode", "prioritize");
     h.set_src_caps(caps);
-    let b = h.push_and_pull(with_face(&frames[0], (64, 64, 32, 32))).unwrap();
+    let b = h
+        .push_and_pull(with_face(&frames[0], (64, 64, 32, 32)))
+        .unwrap();
     let map = b.map_readable().unwrap();
     let first = pixeldiff_codec::split_chunks(&map).next().unwrap().unwrap();
     let header = ChunkHeader::parse(first).unwrap();
@@ -258,7 +276,8 @@ fn output_caps_describe_the_stream() {
     let caps = raw_caps("NV12", 64, 48);
     let mut h = gst_check::Harness::new("pixeldiffenc");
     h.set_src_caps(caps.clone());
-    h.push_and_pull(test_frames("ball", &caps, 1).remove(0)).unwrap();
+    h.push_and_pull(test_frames("ball", &caps, 1).remove(0))
+        .unwrap();
     let out = h.sinkpad().unwrap().current_caps().unwrap();
     let s = out.structure(0).unwrap();
     assert_eq!(s.name(), "video/x-pixeldiff");
@@ -296,7 +315,9 @@ fn stats_messages_and_counters_agree_with_the_output() {
         assert_eq!(s.get::<u64>("bytes").unwrap(), cumulative[frames - 1]);
         assert_eq!(
             s.get::<Option<gst::ClockTime>>("timestamp").unwrap(),
-            Some(gst::ClockTime::from_nseconds((frames as u64 - 1) * 1_000_000_000 / 30))
+            Some(gst::ClockTime::from_nseconds(
+                (frames as u64 - 1) * 1_000_000_000 / 30
+            ))
         );
         assert_eq!(s.get::<u64>("keyframes").unwrap(), 1);
         assert_eq!(s.get::<u64>("chunks").unwrap(), frames as u64);

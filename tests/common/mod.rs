@@ -121,8 +121,7 @@ pub fn warnings(bus: &gst::Bus) -> Vec<String> {
 /// A harness around `pixeldiffenc PROPS ! pixeldiffdec` fed with `caps`; `find_element` takes
 /// the factory names.
 pub fn round_trip_harness(enc_props: &str, caps: &gst::Caps) -> gst_check::Harness {
-    let mut h =
-        gst_check::Harness::new_parse(&format!("pixeldiffenc {enc_props} ! pixeldiffdec"));
+    let mut h = gst_check::Harness::new_parse(&format!("pixeldiffenc {enc_props} ! pixeldiffdec"));
     h.set_src_caps(caps.clone());
     h
 }

@@ -157,8 +157,12 @@ pub struct Encoder {
     key_pending: bool,
     refresh_pos: usize,
     rate: RateControl,
-    /// Scratch: per macroblock flags.
+    /// Per macroblock: inside a face rectangle this frame.
     roi: Vec<bool>,
+    /// Per macroblock: examined at `settled_qp` with nothing worth sending, and the source has
+    /// not changed since, so it needs no work until the source or the quantiser changes.
+    settled: Vec<bool>,
+    settled_qp: u8,
 }
 
 /// What to do with one macroblock in this frame.
@@ -192,6 +196,8 @@ impl Encoder {
             refresh_pos: 0,
             rate: RateControl::default(),
             roi: vec![false; layout.mb_count()],
+            settled: vec![false; layout.mb_count()],
+            settled_qp: 0,
         }
     }
 
@@ -322,6 +328,7 @@ impl Encoder {
 
         if keyframe {
             self.recon.clear();
+            self.settled.fill(false);
             let plans: Vec<Plan> = (0..total)
                 .filter(|&i| eligible(self.roi[i]))
                 .map(|i| Plan {
@@ -337,12 +344,22 @@ impl Encoder {
 
         let exact = s.lossless && s.threshold <= 0.0;
         let bound = self.skip_bound(s, base_qp);
+        if self.settled_qp != base_qp {
+            self.settled.fill(false);
+            self.settled_qp = base_qp;
+        }
         let mut changed = vec![false; total];
+        let mut differs = Vec::new();
+        self.src.differing_mbs(&self.prev_src, &mut differs);
         let mut moving = 0usize;
         let check_motion = s.motion_threshold < 100 && (!s.lossless || s.target_bitrate > 0);
-        let motion_bound = self.skip_bound(s, base_qp).max(64 * 4 * 4);
+        let motion_bound = bound.max(64 * 4 * 4);
         for (i, c) in changed.iter_mut().enumerate() {
             if !eligible(self.roi[i]) {
+                continue;
+            }
+            let still = !differs[i];
+            if still && self.settled[i] {
                 continue;
             }
             *c = if exact {
@@ -350,7 +367,11 @@ impl Encoder {
             } else {
                 self.src.mb_max_block_sse(&self.recon, i, false) > bound
             };
-            if check_motion && self.src.mb_max_block_sse(&self.prev_src, i, true) > motion_bound {
+            self.settled[i] = !*c;
+            if check_motion
+                && !still
+                && self.src.mb_max_block_sse(&self.prev_src, i, true) > motion_bound
+            {
                 moving += 1;
             }
         }
@@ -544,8 +565,11 @@ impl Encoder {
 
         for plan in plans {
             let Some((mut mb, px)) = self.prepare_mb(plan, lossless) else {
+                // Nothing this quantiser can improve: leave it until the source changes.
+                self.settled[plan.index as usize] = true;
                 continue;
             };
+            self.settled[plan.index as usize] = false;
             stats.coded_mbs += 1;
             stats.refresh_mbs += plan.refresh as usize;
             stats.averaged_mbs += (mb.mode == Mode::Average) as usize;

@@ -38,55 +38,86 @@ pub fn dequant_scale(qp: u8) -> i32 {
     (LEVEL_SCALE[(qp % 6) as usize] << (qp / 6)) >> 2
 }
 
+/// One 8-point forward DCT (even/odd butterfly; equal to multiplying by `T`).
+#[inline]
+fn forward8(x: [i32; 8]) -> [i32; 8] {
+    let e = [x[0] + x[7], x[1] + x[6], x[2] + x[5], x[3] + x[4]];
+    let o = [x[0] - x[7], x[1] - x[6], x[2] - x[5], x[3] - x[4]];
+    let (ee0, ee1) = (e[0] + e[3], e[1] + e[2]);
+    let (eo0, eo1) = (e[0] - e[3], e[1] - e[2]);
+    let odd = |k: usize| (0..4).map(|n| T[k][n] * o[n]).sum::<i32>();
+    [
+        64 * (ee0 + ee1),
+        odd(1),
+        83 * eo0 + 36 * eo1,
+        odd(3),
+        64 * (ee0 - ee1),
+        odd(5),
+        36 * eo0 - 83 * eo1,
+        odd(7),
+    ]
+}
+
+/// One 8-point inverse DCT (even/odd butterfly; exactly the sum over `T`'s rows).
+#[inline]
+fn inverse8(c: [i32; 8]) -> [i32; 8] {
+    let o: [i32; 4] =
+        std::array::from_fn(|k| T[1][k] * c[1] + T[3][k] * c[3] + T[5][k] * c[5] + T[7][k] * c[7]);
+    let (eo0, eo1) = (83 * c[2] + 36 * c[6], 36 * c[2] - 83 * c[6]);
+    let (ee0, ee1) = (64 * (c[0] + c[4]), 64 * (c[0] - c[4]));
+    let e = [ee0 + eo0, ee1 + eo1, ee1 - eo1, ee0 - eo0];
+    [
+        e[0] + o[0],
+        e[1] + o[1],
+        e[2] + o[2],
+        e[3] + o[3],
+        e[3] - o[3],
+        e[2] - o[2],
+        e[1] - o[1],
+        e[0] - o[0],
+    ]
+}
+
 /// Forward 8x8 transform of a residual block (raster order). Encoder only, so its rounding is
 /// free to choose; it mirrors the inverse's structure.
 pub fn forward(residual: &[i32; 64]) -> [i32; 64] {
     let mut tmp = [0i32; 64];
     for y in 0..8 {
-        let row = &residual[y * 8..y * 8 + 8];
-        for (k, basis) in T.iter().enumerate() {
-            let s: i32 = basis.iter().zip(row).map(|(t, x)| t * x).sum();
-            tmp[k * 8 + y] = (s + 2) >> 2;
+        let row: [i32; 8] = residual[y * 8..y * 8 + 8].try_into().expect("8 samples");
+        for (k, v) in forward8(row).into_iter().enumerate() {
+            tmp[y * 8 + k] = (v + 2) >> 2;
         }
     }
     let mut out = [0i32; 64];
-    // tmp is transposed: tmp[k * 8 + y] holds horizontal frequency k of row y.
     for kx in 0..8 {
-        let col = &tmp[kx * 8..kx * 8 + 8];
-        for (ky, basis) in T.iter().enumerate() {
-            let s: i32 = basis.iter().zip(col).map(|(t, x)| t * x).sum();
-            out[ky * 8 + kx] = (s + 256) >> 9;
+        let col: [i32; 8] = std::array::from_fn(|y| tmp[y * 8 + kx]);
+        for (ky, v) in forward8(col).into_iter().enumerate() {
+            out[ky * 8 + kx] = (v + 256) >> 9;
         }
     }
     out
 }
 
 /// Inverse 8x8 transform of dequantised coefficients (raster order) into a residual block.
-/// Normative: this exact arithmetic defines the reconstruction.
+/// Normative: this exact arithmetic (columns, then rows, with these roundings) defines the
+/// reconstruction.
 pub fn inverse(coef: &[i32; 64]) -> [i32; 64] {
     let mut tmp = [0i32; 64];
     // Columns first. Sparse blocks are the norm, so skip all-zero columns.
     for x in 0..8 {
-        if (0..8).all(|k| coef[k * 8 + x] == 0) {
+        let col: [i32; 8] = std::array::from_fn(|k| coef[k * 8 + x]);
+        if col == [0; 8] {
             continue;
         }
-        for n in 0..8 {
-            let mut s = 64;
-            for (k, basis) in T.iter().enumerate() {
-                s += basis[n] * coef[k * 8 + x];
-            }
-            tmp[n * 8 + x] = (s >> 7).clamp(-32768, 32767);
+        for (n, v) in inverse8(col).into_iter().enumerate() {
+            tmp[n * 8 + x] = ((v + 64) >> 7).clamp(-32768, 32767);
         }
     }
     let mut out = [0i32; 64];
     for y in 0..8 {
-        let row = &tmp[y * 8..y * 8 + 8];
-        for n in 0..8 {
-            let mut s = 2048;
-            for (k, basis) in T.iter().enumerate() {
-                s += basis[n] * row[k];
-            }
-            out[y * 8 + n] = s >> 12;
+        let row: [i32; 8] = tmp[y * 8..y * 8 + 8].try_into().expect("8 values");
+        for (n, v) in inverse8(row).into_iter().enumerate() {
+            out[y * 8 + n] = (v + 2048) >> 12;
         }
     }
     out
@@ -142,6 +173,18 @@ mod tests {
                 back[i],
                 block[i]
             );
+        }
+    }
+
+    #[test]
+    fn butterflies_equal_the_matrix_product() {
+        for seed in 0..50i32 {
+            let x: [i32; 8] =
+                std::array::from_fn(|i| (seed * 7919 + i as i32 * 104729) % 4001 - 2000);
+            let fwd: [i32; 8] = std::array::from_fn(|k| (0..8).map(|n| T[k][n] * x[n]).sum());
+            let inv: [i32; 8] = std::array::from_fn(|n| (0..8).map(|k| T[k][n] * x[k]).sum());
+            assert_eq!(forward8(x), fwd);
+            assert_eq!(inverse8(x), inv);
         }
     }
 

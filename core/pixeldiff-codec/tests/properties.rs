@@ -68,7 +68,11 @@ fn video() -> impl Strategy<Value = (Layout, Vec<Vec<Vec<u8>>>)> {
                 let smooth = next() % 2 == 0;
                 let base = next() as u8;
                 for (i, v) in plane[start..start + run].iter_mut().enumerate() {
-                    *v = if smooth { base.wrapping_add((i / 7) as u8) } else { next() as u8 };
+                    *v = if smooth {
+                        base.wrapping_add((i / 7) as u8)
+                    } else {
+                        next() as u8
+                    };
                 }
             }
             frames.push(cur.clone());
