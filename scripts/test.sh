@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command: install what is missing, then formatting, lints, a release build, an
+# inspection of every element, all tests, and a short headless run of the demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --release -- -D warnings
+cargo build --workspace --release
+
+export GST_PLUGIN_PATH="$PWD/target/release"
+for element in pixeldiffenc pixeldiffdec; do
+  gst-inspect-1.0 "$element" >/dev/null || { echo "test: $element does not load" >&2; exit 1; }
+done
+
+# GLib warnings (bad property use, leaked references reported by GStreamer) fail the tests.
+export G_DEBUG=fatal_warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --release --profile ci
+else
+  timeout 1800 cargo test --workspace --release
+fi
+# Doc tests are not run by nextest.
+cargo test --workspace --release --doc
+
+unset G_DEBUG
+pipelines/demo --seconds 3 --headless
