@@ -3,6 +3,10 @@
 
 //! Shared helpers for pixelmeet's examples, integration tests and benchmark program.
 
+pub mod quality;
+pub mod rd;
+pub mod y4m;
+
 /// Initialise GStreamer and register every pixelmeet plugin statically.
 pub fn init() -> Result<(), Box<dyn std::error::Error>> {
     gst::init()?;

@@ -73,7 +73,8 @@ pub struct EncoderSettings {
     pub roi_mode: RoiMode,
     pub no_roi_action: NoRoiAction,
     /// Percentage of moving macroblocks from which changed macroblocks are sent averaged
-    /// (low resolution) and refined once motion stops; 100 disables it.
+    /// (low resolution) and refined once motion stops; 100 disables it. Independently, a rate
+    /// control far over its budget averages too.
     pub motion_threshold: u8,
 }
 
@@ -89,7 +90,7 @@ impl Default for EncoderSettings {
             mtu: 1200,
             roi_mode: RoiMode::Off,
             no_roi_action: NoRoiAction::Send,
-            motion_threshold: 50,
+            motion_threshold: 100,
         }
     }
 }
@@ -353,7 +354,8 @@ impl Encoder {
         self.src.differing_mbs(&self.prev_src, &mut differs);
         let mut moving = 0usize;
         let check_motion = s.motion_threshold < 100 && (!s.lossless || s.target_bitrate > 0);
-        let motion_bound = bound.max(64 * 4 * 4);
+        // Moving: an 8x8 luma block changed by more than 4 levels RMS since the previous frame.
+        let motion_bound = 64 * 4 * 4;
         for (i, c) in changed.iter_mut().enumerate() {
             if !eligible(self.roi[i]) {
                 continue;
@@ -497,7 +499,9 @@ impl Encoder {
             }
             return Some((mb, px));
         }
-        let dead_zone = if inter { 11 } else { 21 };
+        // Rounding offsets in 1/64 step, tuned on akiyo: inter favours zeros (most small inter
+        // changes are noise), intra rounds nearly to nearest.
+        let dead_zone = if inter { 11 } else { 30 };
         let mut any = false;
         for p in 0..geom.planes {
             let side = geom.side[p];
@@ -516,7 +520,11 @@ impl Encoder {
                         residual[y * 8 + x] = src.0[row + x] as i32 - pred;
                     }
                 }
-                let levels = transform::quantize(&transform::forward(&residual), mb.qp, dead_zone);
+                let mut levels =
+                    transform::quantize(&transform::forward(&residual), mb.qp, dead_zone);
+                if inter && decimation_score(&levels) < 6 {
+                    levels = [0; 64];
+                }
                 any |= levels.iter().any(|&l| l != 0);
                 mb.vals[geom.offset[p] + b * 64..][..64].copy_from_slice(&levels);
             }
@@ -737,4 +745,24 @@ fn prefer_intra(geom: &MbGeom, src: &MbPixels, reference: &MbPixels) -> bool {
     }
     // Intra pays for its DC and loses the reference's detail: demand a clear win.
     intra + 4 * (n as u32) < inter
+}
+
+/// How much an inter block's levels are worth keeping: blocks holding only a few scattered +-1
+/// levels cost more bits than the error they remove (the "decimation" of H.264 encoders).
+/// Any level above 1 makes the block worth keeping.
+fn decimation_score(levels: &[i32; 64]) -> u32 {
+    const BY_RUN: [u32; 7] = [3, 2, 2, 1, 1, 1, 0];
+    let mut score = 0;
+    let mut run = 0;
+    for &l in levels.iter().rev().skip_while(|&&l| l == 0) {
+        match l.unsigned_abs() {
+            0 => run += 1,
+            1 => {
+                score += BY_RUN[run.min(6)];
+                run = 0;
+            }
+            _ => return u32::MAX,
+        }
+    }
+    score
 }

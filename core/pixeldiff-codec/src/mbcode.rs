@@ -552,8 +552,14 @@ pub fn reconstruct(
                     let levels: &[i32; 64] = mb.vals[geom.offset[p] + b * 64..][..64]
                         .try_into()
                         .expect("64 levels");
-                    let residual = transform::inverse(&transform::dequantize(levels, mb.qp));
                     let (bx, by) = ((b % per_row) * 8, (b / per_row) * 8);
+                    // Most blocks are empty or DC-only: their residual is flat, and
+                    // transform::dc_residual gives it exactly without the full transform.
+                    let residual = if levels[1..].iter().all(|&l| l == 0) {
+                        [transform::dc_residual(levels[0], mb.qp); 64]
+                    } else {
+                        transform::inverse(&transform::dequantize(levels, mb.qp))
+                    };
                     for y in 0..8 {
                         let row = geom.offset[p] + (by + y) * side + bx;
                         for x in 0..8 {

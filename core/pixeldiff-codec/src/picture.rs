@@ -47,7 +47,7 @@ pub fn memory_planes(format: PixelFormat) -> usize {
 
 /// Check that memory plane `mem` with `len` bytes and `stride` holds a `w` x `h` coded plane.
 fn check_plane(len: usize, stride: usize, w: usize, h: usize, offset: usize, step: usize) -> bool {
-    stride >= w * step && len >= (h - 1) * stride + (w - 1) * step + offset + 1
+    stride >= w * step && len > (h - 1) * stride + (w - 1) * step + offset
 }
 
 #[derive(Clone, Debug)]

@@ -123,15 +123,29 @@ pub fn inverse(coef: &[i32; 64]) -> [i32; 64] {
     out
 }
 
+/// The residual of a block whose only nonzero level is the DC `level`: every sample gets this
+/// value, exactly as [`inverse`] of the dequantised block would give.
+pub fn dc_residual(level: i32, qp: u8) -> i32 {
+    let c = (level * dequant_scale(qp)).clamp(-(1 << 20), 1 << 20);
+    let t = ((64 * c + 64) >> 7).clamp(-32768, 32767);
+    (64 * t + 2048) >> 12
+}
+
 /// Quantise transform coefficients into zigzag-ordered levels. `dead_zone` is the rounding offset
 /// in 1/64 of a step (32 = round to nearest; smaller values favour zeros, which cost fewer bits).
 pub fn quantize(coef: &[i32; 64], qp: u8, dead_zone: i32) -> [i32; 64] {
-    let step = dequant_scale(qp);
+    // Float reciprocal in raster order so the loop vectorises: this is the encoder's choice,
+    // not normative, and may be one level off in rare rounding cases.
+    let inv = 1.0 / dequant_scale(qp) as f32;
+    let offset = dead_zone as f32 / 64.0;
+    let mut raster = [0i32; 64];
+    for (q, &c) in raster.iter_mut().zip(coef.iter()) {
+        let m = ((c.abs() as f32) * inv + offset).min(32768.0) as i32;
+        *q = if c < 0 { -m } else { m };
+    }
     let mut levels = [0i32; 64];
-    for (pos, &raster) in ZIGZAG.iter().enumerate() {
-        let c = coef[raster as usize];
-        let q = ((c.abs() * 64 + dead_zone * step) / (step * 64)).min(1 << 15);
-        levels[pos] = if c < 0 { -q } else { q };
+    for (l, &r) in levels.iter_mut().zip(ZIGZAG.iter()) {
+        *l = raster[r as usize];
     }
     levels
 }
@@ -185,6 +199,21 @@ mod tests {
             let inv: [i32; 8] = std::array::from_fn(|n| (0..8).map(|k| T[k][n] * x[k]).sum());
             assert_eq!(forward8(x), fwd);
             assert_eq!(inverse8(x), inv);
+        }
+    }
+
+    #[test]
+    fn dc_residual_matches_the_inverse_transform() {
+        for qp in [0u8, 7, 20, 33, 51] {
+            for level in [-300, -17, -1, 0, 1, 5, 99, 2000] {
+                let mut levels = [0i32; 64];
+                levels[0] = level;
+                let full = inverse(&dequantize(&levels, qp));
+                assert!(
+                    full.iter().all(|&r| r == dc_residual(level, qp)),
+                    "qp {qp} level {level}"
+                );
+            }
         }
     }
 

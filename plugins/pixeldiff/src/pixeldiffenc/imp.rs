@@ -22,7 +22,7 @@ const DEFAULT_REFRESH_BLOCKS: i32 = -1;
 const DEFAULT_MTU: u32 = 1200;
 const DEFAULT_ROI_MODE: RoiMode = RoiMode::Off;
 const DEFAULT_NO_ROI_ACTION: NoRoiAction = NoRoiAction::Send;
-const DEFAULT_MOTION_THRESHOLD: u32 = 50;
+const DEFAULT_MOTION_THRESHOLD: u32 = 100;
 const DEFAULT_STATS_INTERVAL: u32 = 1000;
 
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
@@ -223,7 +223,8 @@ impl ObjectImpl for PixeldiffEnc {
                     .nick("Motion threshold")
                     .blurb(
                         "Share of moving macroblocks, 0 to 100 %, from which changed blocks are \
-                         sent averaged (4x4 cells) and refined once motion stops; 100 = never",
+                         sent averaged (4x4 cells) and refined once motion stops; 100 = only \
+                         when target-bitrate is far exceeded",
                     )
                     .maximum(100)
                     .default_value(DEFAULT_MOTION_THRESHOLD)
