@@ -355,10 +355,11 @@ pub fn code_mb<C: BinCoder>(
     };
     mb.mode = mode;
 
-    mb.qp = chunk_qp;
     if !lossless && mode != Mode::Raw {
         let d = code_se(c, &mut st.ctx.dqp, mb.qp as i32 - chunk_qp as i32);
         mb.qp = (chunk_qp as i32 + d).clamp(0, transform::QP_MAX as i32) as u8;
+    } else {
+        mb.qp = chunk_qp;
     }
 
     let vals = &mut mb.vals[..geom.total];

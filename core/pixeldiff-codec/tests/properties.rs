@@ -109,12 +109,27 @@ proptest! {
     }
 
     #[test]
-    fn lossy_decoder_matches_the_encoder_reference((layout, frames) in video(), quality in 0u8..=100) {
-        let settings = EncoderSettings { quality, ..Default::default() };
+    fn lossy_decoder_matches_the_encoder_reference(
+        (layout, frames) in video(),
+        quality in 0u8..=100,
+        roi in proptest::option::of((0u32..64, 0u32..48, 1u32..40, 1u32..40)),
+        motion_threshold in prop_oneof![Just(100u8), 0u8..100],
+    ) {
+        // Face regions exercise per-macroblock quantisers; a low motion threshold, averaging.
+        let settings = EncoderSettings {
+            quality,
+            roi_mode: if roi.is_some() { RoiMode::Prioritize } else { RoiMode::Off },
+            motion_threshold,
+            ..Default::default()
+        };
+        let rois: Vec<Rect> = roi
+            .map(|(x, y, width, height)| Rect { x, y, width, height })
+            .into_iter()
+            .collect();
         let mut enc = Encoder::new(layout, 30.0);
         let mut dec = Decoder::new();
         for frame in &frames {
-            let coded = enc.encode(&planes_of(&layout, frame), &[], false, &settings).unwrap();
+            let coded = enc.encode(&planes_of(&layout, frame), &rois, false, &settings).unwrap();
             prop_assert!(dec.decode(&coded.data).errors.is_empty());
             let a = export(&dec, &layout);
             // The encoder's reconstruction is exactly what every decoder shows.
