@@ -207,22 +207,14 @@ impl Picture {
         for p in 0..planes {
             let (side, stride) = (self.geom.side[p], self.strides[p]);
             let origin = self.mb_origin(p, mb);
-            let (a, b) = (&self.planes[p], &other.planes[p]);
+            let (a, b) = (&self.planes[p][origin..], &other.planes[p][origin..]);
             for by in (0..side).step_by(8) {
                 for bx in (0..side).step_by(8) {
-                    let mut sse = 0u32;
-                    for y in by..by + 8 {
-                        let i = origin + y * stride + bx;
-                        sse += a[i..i + 8]
-                            .iter()
-                            .zip(&b[i..i + 8])
-                            .map(|(&x, &y)| {
-                                let d = x as i32 - y as i32;
-                                (d * d) as u32
-                            })
-                            .sum::<u32>();
-                    }
-                    worst = worst.max(sse);
+                    worst = worst.max(block_sse(
+                        &a[by * stride + bx..],
+                        &b[by * stride + bx..],
+                        stride,
+                    ));
                 }
             }
         }
@@ -265,12 +257,31 @@ impl Picture {
     }
 }
 
-/// Slice equality without a library call per short row: 8 bytes at a time.
+/// Sum of squared differences of two 8x8 blocks (rows `stride` apart). Accumulates per
+/// column and reduces once, so the loop stays in vector registers.
+#[inline]
+fn block_sse(a: &[u8], b: &[u8], stride: usize) -> u32 {
+    let mut acc = [0i32; 8];
+    for y in 0..8 {
+        let ra: &[u8; 8] = a[y * stride..][..8].try_into().unwrap();
+        let rb: &[u8; 8] = b[y * stride..][..8].try_into().unwrap();
+        for i in 0..8 {
+            let d = ra[i] as i32 - rb[i] as i32;
+            acc[i] += d * d;
+        }
+    }
+    acc.iter().sum::<i32>() as u32
+}
+
+/// Equality of two macroblock rows (8 or 16 samples) without a library call: fixed-size
+/// compares become single vector compares.
 #[inline]
 fn rows_equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.chunks_exact(8).zip(b.chunks_exact(8)).all(|(x, y)| {
-            u64::from_ne_bytes(x.try_into().unwrap()) == u64::from_ne_bytes(y.try_into().unwrap())
-        })
-        && a.chunks_exact(8).remainder() == b.chunks_exact(8).remainder()
+    match (<&[u8; 16]>::try_from(a), <&[u8; 16]>::try_from(b)) {
+        (Ok(x), Ok(y)) => u128::from_ne_bytes(*x) == u128::from_ne_bytes(*y),
+        _ => match (<&[u8; 8]>::try_from(a), <&[u8; 8]>::try_from(b)) {
+            (Ok(x), Ok(y)) => u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y),
+            _ => a == b,
+        },
+    }
 }

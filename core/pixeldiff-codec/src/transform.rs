@@ -140,7 +140,10 @@ pub fn quantize(coef: &[i32; 64], qp: u8, dead_zone: i32) -> [i32; 64] {
     let offset = dead_zone as f32 / 64.0;
     let mut raster = [0i32; 64];
     for (q, &c) in raster.iter_mut().zip(coef.iter()) {
-        let m = ((c.abs() as f32) * inv + offset).min(32768.0) as i32;
+        let x = ((c as f32).abs() * inv + offset).min(32768.0);
+        // SAFETY: x is finite and within [0, 32768] (a finite product, clamped above), so the
+        // conversion is exact truncation; the checked `as` cast would stop vectorisation.
+        let m: i32 = unsafe { x.to_int_unchecked() };
         *q = if c < 0 { -m } else { m };
     }
     let mut levels = [0i32; 64];
