@@ -31,36 +31,24 @@ fn frame(shift: usize) -> Vec<u8> {
     f
 }
 
-fn planes(f: &[u8]) -> [InPlane<'_>; 3] {
-    let (cw, ch) = (W / 2, H / 2);
-    [
-        InPlane {
-            data: &f[..W * H],
-            stride: W,
-        },
-        InPlane {
-            data: &f[W * H..W * H + cw * ch],
-            stride: cw,
-        },
-        InPlane {
-            data: &f[W * H + cw * ch..],
-            stride: cw,
-        },
-    ]
+fn layout() -> Layout {
+    Layout::new(PixelFormat::I420, W as u32, H as u32).unwrap()
+}
+
+fn planes(f: &[u8]) -> Vec<InPlane<'_>> {
+    packed_planes(&layout(), f).unwrap()
 }
 
 fn run(c: &mut Criterion, name: &str, settings: EncoderSettings, frames: &[Vec<u8>]) {
-    let layout = Layout::new(PixelFormat::I420, W as u32, H as u32).unwrap();
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
-    let mut enc = Encoder::new(layout, 30.0);
+    let mut enc = Encoder::new(layout(), 30.0);
     let mut dec = Decoder::new();
     // Start from a steady state: the keyframe is behind us.
     for f in frames {
         dec.decode(&enc.encode(&planes(f), &[], false, &settings).unwrap().data);
     }
     let mut i = 0;
-    let (cw, ch) = (W / 2, H / 2);
     let mut out = vec![0u8; W * H * 3 / 2];
     group.bench_function("encode+decode 720p frame", |b| {
         b.iter(|| {
@@ -68,20 +56,8 @@ fn run(c: &mut Criterion, name: &str, settings: EncoderSettings, frames: &[Vec<u
             i += 1;
             let coded = enc.encode(&planes(f), &[], false, &settings).unwrap();
             dec.decode(&coded.data);
-            let (y, rest) = out.split_at_mut(W * H);
-            let (u, v) = rest.split_at_mut(cw * ch);
-            dec.export(&mut [
-                OutPlane { data: y, stride: W },
-                OutPlane {
-                    data: u,
-                    stride: cw,
-                },
-                OutPlane {
-                    data: v,
-                    stride: cw,
-                },
-            ])
-            .unwrap();
+            dec.export(&mut packed_planes_mut(&layout(), &mut out).unwrap())
+                .unwrap();
             coded.data.len()
         })
     });

@@ -35,7 +35,10 @@ pub use encoder::{
 pub use format::{
     seal_chunk, split_chunks, ChunkHeader, Layout, PixelFormat, HEADER_LEN, MAX_DIMENSION, VERSION,
 };
-pub use picture::{memory_planes, InPlane, OutPlane, Picture};
+pub use picture::{
+    memory_planes, packed_frame_size, packed_plane_sizes, packed_planes, packed_planes_mut,
+    InPlane, OutPlane, Picture,
+};
 
 /// Why a chunk or a frame could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -45,6 +45,64 @@ pub fn memory_planes(format: PixelFormat) -> usize {
     }
 }
 
+/// Row length in bytes and row count of each memory plane of a tightly packed frame (no row
+/// padding, planes back to back), as Y4M files and many applications hold frames.
+pub fn packed_plane_sizes(layout: &Layout) -> Vec<(usize, usize)> {
+    let (w, h) = (layout.width as usize, layout.height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    match layout.format {
+        PixelFormat::Gray8 => vec![(w, h)],
+        PixelFormat::I420 => vec![(w, h), (cw, ch), (cw, ch)],
+        PixelFormat::Nv12 => vec![(w, h), (2 * cw, ch)],
+        PixelFormat::Rgb => vec![(3 * w, h)],
+        PixelFormat::Bgrx => vec![(4 * w, h)],
+    }
+}
+
+/// Bytes of one tightly packed frame.
+pub fn packed_frame_size(layout: &Layout) -> usize {
+    packed_plane_sizes(layout).iter().map(|(s, h)| s * h).sum()
+}
+
+/// The memory planes of a tightly packed frame.
+pub fn packed_planes<'a>(layout: &Layout, mut data: &'a [u8]) -> Result<Vec<InPlane<'a>>, Error> {
+    if data.len() < packed_frame_size(layout) {
+        return Err(Error::BadInput("frame smaller than its layout"));
+    }
+    Ok(packed_plane_sizes(layout)
+        .into_iter()
+        .map(|(stride, rows)| {
+            let (plane, rest) = data.split_at(stride * rows);
+            data = rest;
+            InPlane {
+                data: plane,
+                stride,
+            }
+        })
+        .collect())
+}
+
+/// The writable memory planes of a tightly packed frame.
+pub fn packed_planes_mut<'a>(
+    layout: &Layout,
+    mut data: &'a mut [u8],
+) -> Result<Vec<OutPlane<'a>>, Error> {
+    if data.len() < packed_frame_size(layout) {
+        return Err(Error::BadInput("frame smaller than its layout"));
+    }
+    Ok(packed_plane_sizes(layout)
+        .into_iter()
+        .map(|(stride, rows)| {
+            let (plane, rest) = std::mem::take(&mut data).split_at_mut(stride * rows);
+            data = rest;
+            OutPlane {
+                data: plane,
+                stride,
+            }
+        })
+        .collect())
+}
+
 /// Check that memory plane `mem` with `len` bytes and `stride` holds a `w` x `h` coded plane.
 fn check_plane(len: usize, stride: usize, w: usize, h: usize, offset: usize, step: usize) -> bool {
     stride >= w * step && len > (h - 1) * stride + (w - 1) * step + offset

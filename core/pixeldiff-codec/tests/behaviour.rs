@@ -28,42 +28,15 @@ fn frame(shift: usize, pan: usize) -> Vec<u8> {
     f
 }
 
-fn planes(f: &[u8]) -> [InPlane<'_>; 3] {
-    let (cw, ch) = (W / 2, H / 2);
-    [
-        InPlane {
-            data: &f[..W * H],
-            stride: W,
-        },
-        InPlane {
-            data: &f[W * H..W * H + cw * ch],
-            stride: cw,
-        },
-        InPlane {
-            data: &f[W * H + cw * ch..],
-            stride: cw,
-        },
-    ]
+fn planes(f: &[u8]) -> Vec<InPlane<'_>> {
+    packed_planes(&layout(), f).unwrap()
 }
 
 /// The picture as an I420 frame.
 fn export(p: &Picture) -> Vec<u8> {
-    let mut out = vec![0u8; W * H * 3 / 2];
-    let (cw, ch) = (W / 2, H / 2);
-    let (y, rest) = out.split_at_mut(W * H);
-    let (u, v) = rest.split_at_mut(cw * ch);
-    p.export(&mut [
-        OutPlane { data: y, stride: W },
-        OutPlane {
-            data: u,
-            stride: cw,
-        },
-        OutPlane {
-            data: v,
-            stride: cw,
-        },
-    ])
-    .unwrap();
+    let mut out = vec![0u8; packed_frame_size(&layout())];
+    p.export(&mut packed_planes_mut(&layout(), &mut out).unwrap())
+        .unwrap();
     out
 }
 

@@ -6,6 +6,7 @@
 
 use gst::glib;
 use gst::glib::prelude::*;
+use gst::prelude::*;
 
 /// Running totals and the current reporting window.
 #[derive(Debug, Default, Clone)]
@@ -88,6 +89,31 @@ impl Counters {
             .field("chunks-lost", self.chunks_lost)
             .field("chunks-corrupt", self.chunks_corrupt)
             .build()
+    }
+}
+
+/// Default period of the stats messages, in milliseconds.
+pub const DEFAULT_STATS_INTERVAL: u32 = 1000;
+
+/// The `stats-interval` property of an element whose messages are named `message`.
+pub fn interval_property(message: &str) -> glib::ParamSpec {
+    let blurb = format!(
+        "Milliseconds of stream time between {message} element messages, 0 to 3600000; 0 = none"
+    );
+    glib::ParamSpecUInt::builder("stats-interval")
+        .nick("Stats interval")
+        .blurb(&blurb)
+        .maximum(3_600_000)
+        .default_value(DEFAULT_STATS_INTERVAL)
+        .mutable_playing()
+        .build()
+}
+
+/// Post a stats message, if one is due, from `element`. Posting fails only without a bus (as
+/// in a test harness), which is no error.
+pub fn post(element: &gst::Element, message: Option<gst::Structure>) {
+    if let Some(s) = message {
+        let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
     }
 }
 

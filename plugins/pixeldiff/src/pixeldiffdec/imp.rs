@@ -11,10 +11,9 @@ use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 use pixeldiff_codec as codec;
 
-use crate::stats::{counter_properties, Counters};
+use crate::stats::{counter_properties, interval_property, post, Counters, DEFAULT_STATS_INTERVAL};
 use crate::{pixel_to_video_format, raw_caps};
 
-const DEFAULT_STATS_INTERVAL: u32 = 1000;
 /// Shortest time between two force-key-unit requests (base class property).
 const FORCE_KEY_UNIT_INTERVAL: gst::ClockTime = gst::ClockTime::from_mseconds(500);
 /// Shortest time between two warnings about damaged input, so a hostile sender cannot flood
@@ -79,16 +78,7 @@ impl ObjectImpl for PixeldiffDec {
 
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            let mut props = vec![glib::ParamSpecUInt::builder("stats-interval")
-                .nick("Stats interval")
-                .blurb(
-                    "Milliseconds of stream time between pixeldiffdec-stats element messages, \
-                     0 to 3600000; 0 = none",
-                )
-                .maximum(3_600_000)
-                .default_value(DEFAULT_STATS_INTERVAL)
-                .mutable_playing()
-                .build()];
+            let mut props = vec![interval_property("pixeldiffdec-stats")];
             props.extend(counter_properties());
             props
         });
@@ -273,7 +263,7 @@ impl VideoDecoderImpl for PixeldiffDec {
         let Some(layout) = layout else {
             // Nothing decodable yet: there is no picture to show.
             let ret = self.obj().drop_frame(frame);
-            self.post(message);
+            post(self.obj().upcast_ref(), message);
             return ret;
         };
         if needs_caps {
@@ -313,20 +303,12 @@ impl VideoDecoderImpl for PixeldiffDec {
             frame.set_flags(gst_video::VideoCodecFrameFlags::SYNC_POINT);
         }
         let ret = self.obj().finish_frame(frame);
-        self.post(message);
+        post(self.obj().upcast_ref(), message);
         ret
     }
 }
 
 impl PixeldiffDec {
-    fn post(&self, message: Option<gst::Structure>) {
-        if let Some(s) = message {
-            let _ = self
-                .obj()
-                .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
-        }
-    }
-
     fn negotiate_layout(&self, layout: codec::Layout) -> Result<(), gst::FlowError> {
         gst::info!(CAT, imp = self, "output {layout:?}");
         let obj = self.obj();

@@ -10,7 +10,7 @@ use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 use pixeldiff_codec as codec;
 
-use crate::stats::{counter_properties, Counters};
+use crate::stats::{counter_properties, interval_property, Counters, DEFAULT_STATS_INTERVAL};
 use crate::{raw_caps, video_format_to_pixel};
 
 const DEFAULT_LOSSLESS: bool = false;
@@ -23,7 +23,6 @@ const DEFAULT_MTU: u32 = 1200;
 const DEFAULT_ROI_MODE: RoiMode = RoiMode::Off;
 const DEFAULT_NO_ROI_ACTION: NoRoiAction = NoRoiAction::Send;
 const DEFAULT_MOTION_THRESHOLD: u32 = 100;
-const DEFAULT_STATS_INTERVAL: u32 = 1000;
 
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
 #[repr(u32)]
@@ -230,16 +229,7 @@ impl ObjectImpl for PixeldiffEnc {
                     .default_value(DEFAULT_MOTION_THRESHOLD)
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecUInt::builder("stats-interval")
-                    .nick("Stats interval")
-                    .blurb(
-                        "Milliseconds of stream time between pixeldiffenc-stats element \
-                         messages, 0 to 3600000; 0 = none",
-                    )
-                    .maximum(3_600_000)
-                    .default_value(DEFAULT_STATS_INTERVAL)
-                    .mutable_playing()
-                    .build(),
+                interval_property("pixeldiffenc-stats"),
             ];
             props.extend(counter_properties());
             props
@@ -445,11 +435,7 @@ impl VideoEncoderImpl for PixeldiffEnc {
         }
         frame.set_output_buffer(gst::Buffer::from_mut_slice(encoded.data));
         let ret = self.obj().finish_frame(frame);
-        if let Some(s) = message {
-            let _ = self
-                .obj()
-                .post_message(gst::message::Element::builder(s).src(&*self.obj()).build());
-        }
+        crate::stats::post(self.obj().upcast_ref(), message);
         ret
     }
 }
