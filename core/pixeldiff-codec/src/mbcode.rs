@@ -556,20 +556,36 @@ pub fn reconstruct(
                     let (bx, by) = ((b % per_row) * 8, (b / per_row) * 8);
                     // Most blocks are empty or DC-only: their residual is flat, and
                     // transform::dc_residual gives it exactly without the full transform.
-                    let residual = if levels[1..].iter().all(|&l| l == 0) {
-                        [transform::dc_residual(levels[0], mb.qp); 64]
-                    } else {
-                        transform::inverse(&transform::dequantize(levels, mb.qp))
+                    let flat = levels[1..]
+                        .iter()
+                        .all(|&l| l == 0)
+                        .then(|| transform::dc_residual(levels[0], mb.qp));
+                    let residual = match flat {
+                        Some(_) => [0; 64],
+                        None => transform::inverse(&transform::dequantize(levels, mb.qp)),
                     };
                     for y in 0..8 {
                         let row = geom.offset[p] + (by + y) * side + bx;
-                        for x in 0..8 {
-                            let pred = if inter {
-                                reference.0[row + x] as i32
-                            } else {
-                                128
-                            };
-                            out.0[row + x] = (pred + residual[y * 8 + x]).clamp(0, 255) as u8;
+                        let pred: [u8; 8] = if inter {
+                            reference.0[row..row + 8].try_into().expect("8 samples")
+                        } else {
+                            [128; 8]
+                        };
+                        let dst: &mut [u8; 8] =
+                            (&mut out.0[row..row + 8]).try_into().expect("8 samples");
+                        match flat {
+                            Some(0) => *dst = pred,
+                            Some(r) => {
+                                for x in 0..8 {
+                                    dst[x] = (pred[x] as i32 + r).clamp(0, 255) as u8;
+                                }
+                            }
+                            None => {
+                                for x in 0..8 {
+                                    dst[x] =
+                                        (pred[x] as i32 + residual[y * 8 + x]).clamp(0, 255) as u8;
+                                }
+                            }
                         }
                     }
                 }
