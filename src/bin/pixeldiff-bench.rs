@@ -505,8 +505,18 @@ fn report(
             .collect();
         quality::mean(&v)
     };
+    // Encoder time against quality, to compare CPU at equal PSNR rather than over sweeps that
+    // cover different quality ranges.
+    let cpu_curve = |key: &str| -> Vec<(f64, f64)> {
+        results
+            .iter()
+            .filter(|m| m.codec == key && !m.lossless)
+            .map(|m| (m.enc_ms_per_frame, m.rd.psnr))
+            .collect()
+    };
     let lossless = |key: &str| results.iter().find(|m| m.codec == key && m.lossless);
     let x264 = curve("x264");
+    let x264_cpu = cpu_curve("x264");
     let jpeg = curve("jpeg");
     let x264_ms = lossy_ms("x264");
     let x264_lossless = lossless("x264");
@@ -565,7 +575,17 @@ fn report(
             (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
             _ => na(),
         };
-        rows.push(vec![m.label.to_string(), bd, vs_jpeg, vs_lossless, cpu]);
+        // The codec's time at each x264 point's PSNR, over x264's time there.
+        let cpu_equal = quality::rate_ratio_at_equal_psnr(&cpu_curve(m.codec), &x264_cpu)
+            .map_or_else(na, |(r, n)| format!("{:.2}x ({n} pts)", 1.0 / r));
+        rows.push(vec![
+            m.label.to_string(),
+            bd,
+            vs_jpeg,
+            vs_lossless,
+            cpu,
+            cpu_equal,
+        ]);
     }
     out.push('\n');
     if md {
@@ -581,6 +601,7 @@ fn report(
             "kbps vs JPEG at equal PSNR",
             "lossless kbps vs x264 qp 0",
             "enc CPU vs x264",
+            "enc CPU vs x264 at equal PSNR",
         ]
         .map(String::from)
         .to_vec(),
@@ -592,7 +613,8 @@ fn report(
 BD-rate: Bjontegaard, cubic fit of ln(kbps) vs Y-PSNR over the overlapping PSNR range, lossy points;\n\
 negative = fewer bits than x264 for the same PSNR. kbps vs JPEG: geometric mean over the codec's points\n\
 inside JPEG's PSNR range of kbps / JPEG kbps at that PSNR (log-rate interpolated). enc CPU: mean\n\
-ms/frame over lossy points / the same for x264.\n";
+ms/frame over lossy points / the same for x264; at equal PSNR: geometric mean over x264's points inside\n\
+the codec's PSNR range of the codec's ms/frame at that PSNR (log-interpolated) / x264's.\n";
     if !notes.is_empty() {
         out += "\nnotes:\n";
         for n in &notes {
