@@ -517,7 +517,8 @@ impl Encoder {
                 }
                 // Parseval: no coefficient (16x orthonormal) exceeds 16 * sqrt(energy), so
                 // below this bound every level quantises to 0 and the transform can be skipped.
-                let energy: i64 = residual.iter().map(|&r| (r * r) as i64).sum();
+                // At most 64 * 255^2: fits i32, which vectorises.
+                let energy = residual.iter().map(|&r| r * r).sum::<i32>() as i64;
                 let mut levels = if 256 * energy * 5 / 4 < zero_bound * zero_bound {
                     [0; 64]
                 } else {

@@ -232,10 +232,9 @@ impl Picture {
         for p in 0..self.geom.planes {
             let (side, stride) = (self.geom.side[p], self.strides[p]);
             let origin = self.mb_origin(p, mb);
-            for y in 0..side {
-                let dst = self.geom.offset[p] + y * side;
-                out.0[dst..dst + side]
-                    .copy_from_slice(&self.planes[p][origin + y * stride..][..side]);
+            let dst = &mut out.0[self.geom.offset[p]..][..side * side];
+            for (y, row) in dst.chunks_exact_mut(side).enumerate() {
+                copy_row(row, &self.planes[p][origin + y * stride..][..side]);
             }
         }
     }
@@ -244,10 +243,9 @@ impl Picture {
         for p in 0..self.geom.planes {
             let (side, stride) = (self.geom.side[p], self.strides[p]);
             let origin = self.mb_origin(p, mb);
-            for y in 0..side {
-                let src = self.geom.offset[p] + y * side;
-                self.planes[p][origin + y * stride..][..side]
-                    .copy_from_slice(&px.0[src..src + side]);
+            let src = &px.0[self.geom.offset[p]..][..side * side];
+            for (y, row) in src.chunks_exact(side).enumerate() {
+                copy_row(&mut self.planes[p][origin + y * stride..][..side], row);
             }
         }
     }
@@ -312,6 +310,24 @@ impl Picture {
                 }
             }
         }
+    }
+}
+
+/// Copy one macroblock row (16 or 8 samples) as a fixed-size move rather than a library call.
+#[inline(always)]
+fn copy_row(dst: &mut [u8], src: &[u8]) {
+    match (
+        <&mut [u8; 16]>::try_from(&mut *dst),
+        <&[u8; 16]>::try_from(src),
+    ) {
+        (Ok(d), Ok(s)) => *d = *s,
+        _ => match (
+            <&mut [u8; 8]>::try_from(&mut *dst),
+            <&[u8; 8]>::try_from(src),
+        ) {
+            (Ok(d), Ok(s)) => *d = *s,
+            _ => dst.copy_from_slice(src),
+        },
     }
 }
 
