@@ -37,18 +37,18 @@ impl Default for Ctx {
 }
 
 impl Ctx {
+    /// Branch-free (the bits of a coefficient stream are close to random, so branches would
+    /// mispredict), and exactly: p0 += (32768 - p0) >> shift for a 0, p0 -= p0 >> shift for a 1.
     #[inline]
     fn update(&mut self, bit: u32) {
-        let shift = RATE[self.n as usize];
-        if (self.n as usize) < RATE.len() - 1 {
-            self.n += 1;
-        }
+        let shift = RATE[self.n as usize] as u32;
+        self.n += ((self.n as usize) < RATE.len() - 1) as u8;
+        let p0 = self.p0 as u32;
+        let mask = 0u32.wrapping_sub(bit);
+        let up = (PROB_ONE - p0) >> shift;
+        let down = p0 >> shift;
         // p0 stays within [1, 32767]: each step moves only part of the way to 0 or 32768.
-        if bit == 0 {
-            self.p0 += ((PROB_ONE - self.p0 as u32) >> shift) as u16;
-        } else {
-            self.p0 -= self.p0 >> shift;
-        }
+        self.p0 = (p0 + (up & !mask) - (down & mask)) as u16;
     }
 
     /// Approximate cost in 1/256 bit of coding `bit` with this context (for encoder decisions).
@@ -205,12 +205,9 @@ impl BinCoder for RangeEncoder {
     #[inline]
     fn bit(&mut self, ctx: &mut Ctx, bit: u32) -> u32 {
         let bound = (self.range >> PROB_BITS) * ctx.p0 as u32;
-        if bit == 0 {
-            self.range = bound;
-        } else {
-            self.low += bound as u64;
-            self.range -= bound;
-        }
+        let mask = 0u32.wrapping_sub(bit);
+        self.low += (bound & mask) as u64;
+        self.range = (bound & !mask) | (self.range.wrapping_sub(bound) & mask);
         ctx.update(bit);
         self.normalize();
         bit
@@ -274,15 +271,12 @@ impl BinCoder for RangeDecoder<'_> {
     #[inline]
     fn bit(&mut self, ctx: &mut Ctx, _bit: u32) -> u32 {
         let bound = (self.range >> PROB_BITS) * ctx.p0 as u32;
-        let bit = if self.code < bound {
-            self.range = bound;
-            0
-        } else {
-            // On valid input code < range always holds; on garbage this still cannot underflow.
-            self.code -= bound;
-            self.range -= bound;
-            1
-        };
+        let bit = (self.code >= bound) as u32;
+        let mask = 0u32.wrapping_sub(bit);
+        // On valid input code < range always holds; on garbage the code still cannot underflow
+        // (it only loses `bound` when it is at least `bound`).
+        self.code -= bound & mask;
+        self.range = (bound & !mask) | (self.range.wrapping_sub(bound) & mask);
         ctx.update(bit);
         self.normalize();
         bit
