@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 pixelmeet developers
+# SPDX-License-Identifier: MPL-2.0
 # Install the pixelmeet GStreamer plugins where every GStreamer application of this user finds
 # them (~/.local/share/gstreamer-1.0/plugins), or remove them with --uninstall.
 # For a system-wide or packaged install use cargo-c instead: cargo cinstall --release -p gst-plugin-pixeldiff --prefix=/usr

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 pixelmeet developers
+# SPDX-License-Identifier: MPL-2.0
 # Install what pixelmeet needs on Debian/Ubuntu, only what is missing: GStreamer 1.22+ with its
 # development files and plugin sets, and a Rust toolchain. Safe to run again.
 set -euo pipefail

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 pixelmeet developers
+# SPDX-License-Identifier: MPL-2.0
 # The test command: install what is missing, then formatting, lints, a release build, an
 # inspection of every element, all tests, and a short headless run of the demo.
 set -euo pipefail
