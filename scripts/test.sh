@@ -17,6 +17,11 @@ for element in pixeldiffenc pixeldiffdec; do
   gst-inspect-1.0 "$element" >/dev/null || { echo "test: $element does not load" >&2; exit 1; }
 done
 
+# A short headless run of the demo, as a user would start it.
+pipelines/demo --seconds 3 --headless
+
+# Doc tests first (nextest does not run them), then every other test: its summary closes the run.
+cargo test --workspace --release --doc
 # GLib warnings (bad property use, leaked references reported by GStreamer) fail the tests.
 export G_DEBUG=fatal_warnings
 if cargo nextest --version >/dev/null 2>&1; then
@@ -24,8 +29,3 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   timeout 1800 cargo test --workspace --release
 fi
-# Doc tests are not run by nextest.
-cargo test --workspace --release --doc
-
-unset G_DEBUG
-pipelines/demo --seconds 3 --headless
