@@ -1,0 +1,19 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! Arbitrary bytes straight into `Decoder::decode`, then export into buffers sized from the
+//! decoded layout. Nothing may panic. Random bytes rarely pass the chunk CRC, so this target
+//! mostly exercises chunk splitting and header validation; see `decode_resealed` for the payload.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pixeldiff_codec::Decoder;
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let mut dec = Decoder::new();
+    let _ = dec.decode(data);
+    common::check_and_export(&dec, data.len() % 17);
+});
