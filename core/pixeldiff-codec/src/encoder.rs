@@ -237,7 +237,8 @@ impl Encoder {
         if only && !has_roi && s.no_roi_action == NoRoiAction::Skip {
             // Keep a pending keyframe for the first frame that has video again.
             self.frames_since_key += 1;
-            let mut f = self.assemble(vec![self.empty_chunk(frame_number)], false, 0);
+            let chunk = OpenChunk::new(0).finish(self, false, 0, s.lossless);
+            let mut f = self.assemble(vec![chunk], false, frame_number);
             f.empty = true;
             f.frame_number = frame_number;
             f.total_mbs = total;
@@ -538,24 +539,6 @@ impl Encoder {
         true
     }
 
-    fn empty_chunk(&self, frame_number: u16) -> Vec<u8> {
-        let mut out = vec![0u8; HEADER_LEN];
-        ChunkHeader {
-            size: HEADER_LEN as u16,
-            keyframe: false,
-            lossless: false,
-            layout: self.layout,
-            frame: frame_number,
-            chunk_index: 0,
-            chunk_count: 1,
-            qp: 0,
-            first_mb: 0,
-            mb_count: 0,
-        }
-        .write(&mut out);
-        out
-    }
-
     /// Code the planned macroblocks into chunks of at most `mtu` bytes, updating the
     /// reconstruction as each macroblock is committed.
     fn code_plans(
@@ -640,10 +623,9 @@ impl Encoder {
             chunks.push(chunk.finish(self, keyframe, qp, lossless));
         }
         if chunks.is_empty() {
-            // A frame where nothing changed still says so, keeping the frame counter visible.
-            let mut c = self.empty_chunk(frame_number);
-            c[8] |= keyframe as u8;
-            chunks.push(c);
+            // A frame where nothing changed still says so (a header-only chunk), keeping the
+            // frame counter visible.
+            chunks.push(OpenChunk::new(0).finish(self, keyframe, qp, lossless));
         }
         let mut f = self.assemble(chunks, keyframe, frame_number);
         f.qp = qp;

@@ -179,3 +179,38 @@ fn lost_chunks_heal_within_a_refresh_cycle() {
     }
     assert!(lost > 20);
 }
+
+#[test]
+fn frames_without_faces_keep_the_frame_counter_going() {
+    // roi-mode=only with no-roi-action=skip: empty frames while nobody is there, then a face.
+    let settings = EncoderSettings {
+        roi_mode: RoiMode::Only,
+        no_roi_action: NoRoiAction::Skip,
+        ..Default::default()
+    };
+    let face = Rect {
+        x: 100,
+        y: 60,
+        width: 80,
+        height: 100,
+    };
+    let mut enc = Encoder::new(layout(), 30.0);
+    let mut dec = Decoder::new();
+    let mut numbers = Vec::new();
+    for k in 0..12 {
+        let rois: &[Rect] = if (4..8).contains(&k) { &[] } else { &[face] };
+        let coded = enc
+            .encode(&planes(&frame(k, 0)), rois, false, &settings)
+            .unwrap();
+        assert_eq!(coded.empty, rois.is_empty());
+        for c in split_chunks(&coded.data) {
+            numbers.push(ChunkHeader::parse(c.unwrap()).unwrap().frame);
+        }
+        let outcome = dec.decode(&coded.data);
+        assert!(outcome.errors.is_empty());
+        assert_eq!(outcome.lost_chunks, 0, "frame {k}: nothing was lost");
+    }
+    let mut frames = numbers.clone();
+    frames.dedup();
+    assert_eq!(frames, (0..12).collect::<Vec<u16>>(), "{numbers:?}");
+}
