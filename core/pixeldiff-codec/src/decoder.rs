@@ -127,8 +127,9 @@ impl Decoder {
         let mut state = ChunkState::new(h.first_mb);
         let mut reference = MbPixels::default();
         let mut px = MbPixels::default();
+        // One scratch for the chunk: the syntax writes every value it later reads.
+        let mut mb = MbData::new(0, Mode::Inter, h.qp);
         for _ in 0..h.mb_count {
-            let mut mb = MbData::new(0, Mode::Inter, h.qp);
             code_mb(&mut dec, &mut state, &geom, h.lossless, h.qp, &mut mb);
             // The encoder trims trailing zero bytes, so reading past the end is normal; work
             // stays bounded by the header's macroblock count and the capped code lengths.
