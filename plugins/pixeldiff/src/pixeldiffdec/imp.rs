@@ -209,7 +209,8 @@ impl VideoDecoderImpl for PixeldiffDec {
         let outcome = state.decoder.decode(&map);
         let layout = state.decoder.layout();
         let needs_caps = layout.is_some() && layout != state.negotiated;
-        let warn = (!outcome.errors.is_empty() || outcome.lost_chunks > 0)
+        let damaged = !outcome.errors.is_empty() || outcome.lost_chunks > 0;
+        let warn = damaged
             && state
                 .last_warning
                 .is_none_or(|t| t.elapsed() >= WARNING_INTERVAL);
@@ -252,7 +253,7 @@ impl VideoDecoderImpl for PixeldiffDec {
                 ]
             );
         }
-        if !outcome.errors.is_empty() || outcome.lost_chunks > 0 {
+        if damaged {
             gst::debug!(CAT, imp = self, "asking upstream for a keyframe");
             self.obj().request_sync_point(
                 &frame,
