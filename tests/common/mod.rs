@@ -64,28 +64,26 @@ pub fn same_pixels(caps: &gst::Caps, a: &gst::BufferRef, b: &gst::BufferRef) -> 
     })
 }
 
-/// Y-PSNR in dB of `b` against `a` (first component), 100 for identical frames.
+/// Y-PSNR in dB of `b` against `a` (first component, which must be a plane of its own, as in
+/// the YUV formats), 100 for identical frames.
 pub fn psnr_first_component(caps: &gst::Caps, a: &gst::BufferRef, b: &gst::BufferRef) -> f64 {
     let info = gst_video::VideoInfo::from_caps(caps).expect("raw caps");
     let fa = gst_video::VideoFrameRef::from_buffer_ref_readable(a, &info).expect("maps");
     let fb = gst_video::VideoFrameRef::from_buffer_ref_readable(b, &info).expect("maps");
-    let (w, h) = (fa.comp_width(0) as usize, fa.comp_height(0) as usize);
-    let (da, db) = (fa.comp_data(0).unwrap(), fb.comp_data(0).unwrap());
-    let (sa, sb) = (fa.comp_stride(0) as usize, fb.comp_stride(0) as usize);
-    let ps = fa.comp_pstride(0) as usize;
-    let mut sse = 0f64;
-    for y in 0..h {
-        for x in 0..w {
-            let d = da[y * sa + x * ps] as f64 - db[y * sb + x * ps] as f64;
-            sse += d * d;
-        }
-    }
-    let mse = sse / (w * h) as f64;
-    if mse == 0.0 {
-        100.0
-    } else {
-        10.0 * (255.0 * 255.0 / mse).log10()
-    }
+    assert_eq!(
+        fa.comp_pstride(0),
+        1,
+        "first component is not a plane of its own"
+    );
+    let mse = pixelmeet::quality::mse_plane(
+        fa.comp_data(0).unwrap(),
+        fa.comp_stride(0) as usize,
+        fb.comp_data(0).unwrap(),
+        fb.comp_stride(0) as usize,
+        fa.comp_width(0) as usize,
+        fa.comp_height(0) as usize,
+    );
+    pixelmeet::quality::psnr_from_mse(mse)
 }
 
 /// A bus attached to `element`, so messages it posts can be read (a harnessed element has none).
