@@ -3,7 +3,8 @@
 #![allow(clippy::non_send_fields_in_send_ty, unused_doc_comments)]
 
 //! GStreamer pixeldiff plugin: `pixeldiffenc` and `pixeldiffdec`, a conditional-replenishment
-//! codec that sends only the blocks that changed. The codec itself lives in `pixeldiff-codec`;
+//! codec that sends only the blocks that changed, and `rtppixeldiffpay` / `rtppixeldiffdepay`,
+//! its RTP payload format. The codec itself lives in `pixeldiff-codec`;
 //! these elements are glue.
 
 use gst::glib;
@@ -11,6 +12,9 @@ use pixeldiff_codec::{PixelFormat, MAX_DIMENSION, VERSION};
 
 mod pixeldiffdec;
 mod pixeldiffenc;
+mod rtp;
+mod rtppixeldiffdepay;
+mod rtppixeldiffpay;
 mod stats;
 
 pub use pixeldiffenc::{NoRoiAction, RoiMode};
@@ -18,6 +22,8 @@ pub use pixeldiffenc::{NoRoiAction, RoiMode};
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     pixeldiffenc::register(plugin)?;
     pixeldiffdec::register(plugin)?;
+    rtppixeldiffpay::register(plugin)?;
+    rtppixeldiffdepay::register(plugin)?;
     Ok(())
 }
 

@@ -25,8 +25,7 @@ pub struct Counters {
 
 #[derive(Debug, Default, Clone)]
 struct Window {
-    start: Option<gst::ClockTime>,
-    frames: u64,
+    interval: IntervalClock,
     bytes: u64,
     changed_mbs: u64,
     total_mbs: u64,
@@ -34,6 +33,40 @@ struct Window {
 
 /// Frame duration assumed when buffers carry no timestamps.
 const FALLBACK_FRAME: gst::ClockTime = gst::ClockTime::from_nseconds(33_333_333);
+
+/// Tells when a stats interval of stream time has passed, from the timestamps of the frames in
+/// it. A window spans from its first frame to one frame past its last, so 30 frames at 30 fps
+/// make one second.
+#[derive(Debug, Default, Clone)]
+pub struct IntervalClock {
+    start: Option<gst::ClockTime>,
+    frames: u64,
+    total_frames: u64,
+}
+
+impl IntervalClock {
+    /// Count one frame; when `interval` has elapsed, start a new window and return the length
+    /// of the one that ended, in seconds.
+    pub fn frame(&mut self, pts: Option<gst::ClockTime>, interval: gst::ClockTime) -> Option<f64> {
+        self.frames += 1;
+        self.total_frames += 1;
+        let now = pts.unwrap_or(FALLBACK_FRAME * self.total_frames);
+        let start = *self.start.get_or_insert(now);
+        let elapsed = now.saturating_sub(start);
+        let frame = if self.frames > 1 {
+            elapsed / (self.frames - 1)
+        } else {
+            FALLBACK_FRAME
+        };
+        let span = elapsed + frame;
+        if interval.is_zero() || span < interval || span.is_zero() {
+            return None;
+        }
+        self.start = None;
+        self.frames = 0;
+        Some(span.nseconds() as f64 / 1e9)
+    }
+}
 
 impl Counters {
     /// Account one frame; returns true when `interval` has elapsed and a message is due.
@@ -48,31 +81,21 @@ impl Counters {
         self.frames += 1;
         self.bytes += bytes as u64;
         let w = &mut self.window;
-        w.frames += 1;
         w.bytes += bytes as u64;
         w.changed_mbs += changed_mbs as u64;
         w.total_mbs += total_mbs as u64;
-        let now = pts.unwrap_or(FALLBACK_FRAME * self.frames);
-        let start = *w.start.get_or_insert(now);
-        // The window spans from its first frame to one frame past its last.
-        let elapsed = now.saturating_sub(start);
-        let frame = if w.frames > 1 {
-            elapsed / (w.frames - 1)
-        } else {
-            FALLBACK_FRAME
-        };
-        let span = elapsed + frame;
-        if interval.is_zero() || span < interval || span.is_zero() {
+        let Some(secs) = w.interval.frame(pts, interval) else {
             return false;
-        }
-        let secs = span.nseconds() as f64 / 1e9;
+        };
         self.kbps = w.bytes as f64 * 8.0 / secs / 1000.0;
         self.changed_percent = if w.total_mbs > 0 {
             100.0 * w.changed_mbs as f64 / w.total_mbs as f64
         } else {
             0.0
         };
-        self.window = Window::default();
+        w.bytes = 0;
+        w.changed_mbs = 0;
+        w.total_mbs = 0;
         true
     }
 

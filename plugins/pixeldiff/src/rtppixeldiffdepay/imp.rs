@@ -1,0 +1,400 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+use std::sync::{LazyLock, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_rtp::prelude::*;
+use gst_rtp::subclass::prelude::*;
+use pixeldiff_codec as codec;
+
+use crate::rtp::rtp_caps_template;
+use crate::stats::{interval_property, post, IntervalClock, DEFAULT_STATS_INTERVAL};
+
+/// A jump in sequence numbers larger than this is a sender restart, not loss.
+const MAX_SEQ_GAP: u16 = 3000;
+
+/// Chunks gathered for one RTP timestamp.
+struct PendingFrame {
+    rtptime: u32,
+    buffer: gst::Buffer,
+}
+
+#[derive(Default)]
+struct State {
+    pending: Option<PendingFrame>,
+    /// Highest sequence number seen.
+    last_seq: Option<u16>,
+    /// RTP timestamp of the last frame pushed: its stragglers are late.
+    last_pushed: Option<u32>,
+}
+
+/// Totals since start, and the current and last stats windows.
+#[derive(Debug, Default, Clone)]
+struct Stats {
+    packets: u64,
+    packets_lost: u64,
+    packets_late: u64,
+    frames: u64,
+    bytes: u64,
+    kbps: f64,
+    loss_percent: f64,
+    clock: IntervalClock,
+    window_packets: u64,
+    window_lost: u64,
+    window_bytes: u64,
+}
+
+impl Stats {
+    fn structure(&self, pts: Option<gst::ClockTime>) -> gst::Structure {
+        gst::Structure::builder("rtppixeldiffdepay-stats")
+            .field("timestamp", pts)
+            .field("packets", self.packets)
+            .field("packets-lost", self.packets_lost)
+            .field("packets-late", self.packets_late)
+            .field("frames", self.frames)
+            .field("bytes", self.bytes)
+            .field("kbps", self.kbps)
+            .field("loss-percent", self.loss_percent)
+            .build()
+    }
+
+    /// Account a pushed frame; returns the stats message when one is due.
+    fn frame_pushed(
+        &mut self,
+        pts: Option<gst::ClockTime>,
+        interval_ms: u32,
+    ) -> Option<gst::Structure> {
+        self.frames += 1;
+        let secs = self
+            .clock
+            .frame(pts, gst::ClockTime::from_mseconds(interval_ms as u64))?;
+        self.kbps = self.window_bytes as f64 * 8.0 / secs / 1000.0;
+        let expected = self.window_packets + self.window_lost;
+        self.loss_percent = if expected > 0 {
+            100.0 * self.window_lost as f64 / expected as f64
+        } else {
+            0.0
+        };
+        self.window_packets = 0;
+        self.window_lost = 0;
+        self.window_bytes = 0;
+        Some(self.structure(pts))
+    }
+}
+
+pub struct RtpPixeldiffDepay {
+    stats_interval: Mutex<u32>,
+    state: Mutex<State>,
+    stats: Mutex<Stats>,
+}
+
+impl Default for RtpPixeldiffDepay {
+    fn default() -> Self {
+        RtpPixeldiffDepay {
+            stats_interval: Mutex::new(DEFAULT_STATS_INTERVAL),
+            state: Mutex::default(),
+            stats: Mutex::default(),
+        }
+    }
+}
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "rtppixeldiffdepay",
+        gst::DebugColorFlags::empty(),
+        Some("pixeldiff RTP depayloader"),
+    )
+});
+
+#[glib::object_subclass]
+impl ObjectSubclass for RtpPixeldiffDepay {
+    const NAME: &'static str = "GstRtpPixeldiffDepay";
+    type Type = super::RtpPixeldiffDepay;
+    type ParentType = gst_rtp::RTPBaseDepayload;
+}
+
+impl ObjectImpl for RtpPixeldiffDepay {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let u64_prop = |name: &str, nick: &str, blurb: &str| {
+                glib::ParamSpecUInt64::builder(name)
+                    .nick(nick)
+                    .blurb(blurb)
+                    .read_only()
+                    .build()
+            };
+            let double_prop = |name: &str, nick: &str, blurb: &str, max: f64| {
+                glib::ParamSpecDouble::builder(name)
+                    .nick(nick)
+                    .blurb(blurb)
+                    .minimum(0.0)
+                    .maximum(max)
+                    .read_only()
+                    .build()
+            };
+            vec![
+                interval_property("rtppixeldiffdepay-stats"),
+                u64_prop("packets", "Packets", "RTP packets received since start"),
+                u64_prop(
+                    "packets-lost",
+                    "Packets lost",
+                    "Packets missing from the sequence numbers since start",
+                ),
+                u64_prop(
+                    "packets-late",
+                    "Packets late",
+                    "Packets that arrived after their frame was pushed (dropped), or twice",
+                ),
+                u64_prop("frames", "Frames", "Frames pushed since start"),
+                double_prop(
+                    "kbps",
+                    "Bitrate",
+                    "Received payload bitrate over the last stats interval, in kbit/s",
+                    f64::MAX,
+                ),
+                double_prop(
+                    "loss-percent",
+                    "Loss",
+                    "Packets lost over the last stats interval, 0 to 100 %",
+                    100.0,
+                ),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        match pspec.name() {
+            "stats-interval" => {
+                *self.stats_interval.lock().unwrap() = value.get().expect("type checked upstream")
+            }
+            other => unreachable!("unknown writable property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let stats = self.stats.lock().unwrap();
+        match pspec.name() {
+            "stats-interval" => self.stats_interval.lock().unwrap().to_value(),
+            "packets" => stats.packets.to_value(),
+            "packets-lost" => stats.packets_lost.to_value(),
+            "packets-late" => stats.packets_late.to_value(),
+            "frames" => stats.frames.to_value(),
+            "kbps" => stats.kbps.to_value(),
+            "loss-percent" => stats.loss_percent.to_value(),
+            other => unreachable!("unknown property {other}"),
+        }
+    }
+}
+
+impl GstObjectImpl for RtpPixeldiffDepay {}
+
+impl ElementImpl for RtpPixeldiffDepay {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static ELEMENT_METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "RTP pixeldiff depayloader",
+                "Codec/Depayloader/Network/RTP",
+                "Extracts video/x-pixeldiff from RTP packets; passes every chunk that arrives and \
+                 counts the lost ones",
+                "pixelmeet developers",
+            )
+        });
+        Some(&*ELEMENT_METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let sink = gst::PadTemplate::new(
+                "sink",
+                gst::PadDirection::Sink,
+                gst::PadPresence::Always,
+                &rtp_caps_template(),
+            )
+            .expect("valid sink template");
+            let src = gst::PadTemplate::new(
+                "src",
+                gst::PadDirection::Src,
+                gst::PadPresence::Always,
+                &crate::pixeldiff_caps_template(),
+            )
+            .expect("valid src template");
+            vec![src, sink]
+        });
+        PAD_TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::ReadyToPaused {
+            *self.state.lock().unwrap() = State::default();
+            *self.stats.lock().unwrap() = Stats::default();
+        }
+        self.parent_change_state(transition)
+    }
+}
+
+impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
+    fn set_caps(&self, caps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let s = caps
+            .structure(0)
+            .ok_or_else(|| gst::loggable_error!(CAT, "empty caps"))?;
+        // Pass on what the sender announced (SDP-style strings); the chunks stay authoritative.
+        let mut out = crate::pixeldiff_caps_template();
+        {
+            let out = out.make_mut().structure_mut(0).expect("one structure");
+            let dims = ["width", "height"]
+                .map(|f| s.get::<&str>(f).ok().and_then(|v| v.parse::<i32>().ok()));
+            if let [Some(w), Some(h)] = dims {
+                out.set("width", w);
+                out.set("height", h);
+            }
+            if let Some(f) = s
+                .get::<&str>("format")
+                .ok()
+                .and_then(codec::PixelFormat::from_name)
+            {
+                out.set("format", f.name());
+            }
+            if let Some(fps) = s
+                .get::<&str>("a-framerate")
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v > 0.0 && *v <= 1000.0)
+            {
+                // Frame rates are sent with three decimals: 29.970 is 30000/1001.
+                out.set(
+                    "framerate",
+                    gst::Fraction::approximate_f64(fps).unwrap_or(gst::Fraction::new(0, 1)),
+                );
+            }
+        }
+        gst::debug!(CAT, imp = self, "output caps {out}");
+        if self.obj().src_pad().push_event(gst::event::Caps::new(&out)) {
+            Ok(())
+        } else {
+            Err(gst::loggable_error!(CAT, "downstream refused {out}"))
+        }
+    }
+
+    fn handle_event(&self, event: gst::Event) -> bool {
+        match event.view() {
+            gst::EventView::Eos(_) => {
+                // The last frame may have lost its marker: do not keep it.
+                let pending = self.state.lock().unwrap().pending.take();
+                if let Some(p) = pending {
+                    let _ = self.push_frame(p);
+                }
+            }
+            gst::EventView::FlushStop(_) => {
+                let mut state = self.state.lock().unwrap();
+                state.pending = None;
+                state.last_seq = None;
+                state.last_pushed = None;
+            }
+            _ => (),
+        }
+        self.parent_handle_event(event)
+    }
+
+    fn process_rtp_packet(
+        &self,
+        rtp: &gst_rtp::RTPBuffer<gst_rtp::rtp_buffer::Readable>,
+    ) -> Option<gst::Buffer> {
+        let seq = rtp.seq();
+        let rtptime = rtp.timestamp();
+        let pts = rtp.buffer().pts();
+        let payload = rtp.payload_buffer().ok()?;
+        let payload_len = payload.size();
+        // The payloader marks the last chunk of each frame; a lost marker packet only delays
+        // its frame until the next one starts.
+        let last_of_frame = rtp.is_marker();
+
+        let mut to_push = Vec::with_capacity(2);
+        {
+            let mut state = self.state.lock().unwrap();
+            let mut stats = self.stats.lock().unwrap();
+            stats.packets += 1;
+            stats.window_packets += 1;
+            stats.bytes += payload_len as u64;
+            stats.window_bytes += payload_len as u64;
+            let in_order = match state.last_seq {
+                None => true,
+                Some(last) => {
+                    let ahead = seq.wrapping_sub(last);
+                    if ahead == 0 || ahead > u16::MAX / 2 {
+                        false
+                    } else {
+                        if ahead <= MAX_SEQ_GAP {
+                            stats.packets_lost += (ahead - 1) as u64;
+                            stats.window_lost += (ahead - 1) as u64;
+                        }
+                        true
+                    }
+                }
+            };
+            if in_order {
+                state.last_seq = Some(seq);
+            } else {
+                // A reordered packet fills a gap already counted as lost. (A duplicate is taken
+                // for one too: telling them apart would need a history of sequence numbers.)
+                stats.packets_late += 1;
+                stats.packets_lost = stats.packets_lost.saturating_sub(1);
+                stats.window_lost = stats.window_lost.saturating_sub(1);
+            }
+            drop(stats);
+
+            if state.pending.as_ref().is_some_and(|p| p.rtptime != rtptime) {
+                let done = state.pending.take().expect("checked");
+                state.last_pushed = Some(done.rtptime);
+                to_push.push(done);
+            }
+            if state.pending.is_none() && state.last_pushed == Some(rtptime) {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "dropping late chunk {seq} of a frame already pushed"
+                );
+                if in_order {
+                    self.stats.lock().unwrap().packets_late += 1;
+                }
+            } else {
+                let pending = state.pending.get_or_insert_with(|| {
+                    let mut buffer = gst::Buffer::new();
+                    buffer.get_mut().expect("fresh buffer").set_pts(pts);
+                    PendingFrame { rtptime, buffer }
+                });
+                pending.buffer.append(payload);
+                if last_of_frame {
+                    let done = state.pending.take().expect("just filled");
+                    state.last_pushed = Some(done.rtptime);
+                    to_push.push(done);
+                }
+            }
+        }
+        for frame in to_push {
+            if self.push_frame(frame).is_err() {
+                break;
+            }
+        }
+        None
+    }
+}
+
+impl RtpPixeldiffDepay {
+    fn push_frame(&self, frame: PendingFrame) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let pts = frame.buffer.pts();
+        let message = self
+            .stats
+            .lock()
+            .unwrap()
+            .frame_pushed(pts, *self.stats_interval.lock().unwrap());
+        post(self.obj().upcast_ref(), message);
+        self.obj().push(frame.buffer)
+    }
+}
