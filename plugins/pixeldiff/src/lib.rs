@@ -10,6 +10,7 @@
 use gst::glib;
 use pixeldiff_codec::{PixelFormat, MAX_DIMENSION, VERSION};
 
+mod pixeldiffadapt;
 mod pixeldiffdec;
 mod pixeldiffenc;
 mod rtp;
@@ -24,6 +25,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     pixeldiffdec::register(plugin)?;
     rtppixeldiffpay::register(plugin)?;
     rtppixeldiffdepay::register(plugin)?;
+    pixeldiffadapt::register(plugin)?;
     Ok(())
 }
 

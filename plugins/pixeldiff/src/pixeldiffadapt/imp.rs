@@ -1,0 +1,320 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::prelude::*;
+use gst_base::subclass::prelude::*;
+
+use super::controller::{report_blocks, Feedback, LossController};
+use crate::stats::post;
+
+const DEFAULT_MIN_BITRATE: u32 = 100;
+const DEFAULT_MAX_BITRATE: u32 = 2000;
+/// Interarrival jitter is in RTP timestamp units: 90 kHz for video.
+const TICKS_PER_MS: f64 = 90.0;
+
+#[derive(Debug, Clone)]
+struct Settings {
+    encoder: Option<String>,
+    ssrc: u32,
+    min_bitrate: u32,
+    max_bitrate: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            encoder: None,
+            ssrc: 0,
+            min_bitrate: DEFAULT_MIN_BITRATE,
+            max_bitrate: DEFAULT_MAX_BITRATE,
+        }
+    }
+}
+
+struct State {
+    controller: LossController,
+    epoch: Instant,
+    encoder: glib::WeakRef<gst::Element>,
+    reports: u64,
+    loss_percent: f64,
+}
+
+#[derive(Default)]
+pub struct PixeldiffAdapt {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "pixeldiffadapt",
+        gst::DebugColorFlags::empty(),
+        Some("RTCP-driven bitrate adaptation for pixeldiffenc"),
+    )
+});
+
+#[glib::object_subclass]
+impl ObjectSubclass for PixeldiffAdapt {
+    const NAME: &'static str = "GstPixeldiffAdapt";
+    type Type = super::PixeldiffAdapt;
+    type ParentType = gst_base::BaseTransform;
+}
+
+impl ObjectImpl for PixeldiffAdapt {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let kbps = |name: &str, nick: &str, blurb: &str, default: u32| {
+                glib::ParamSpecUInt::builder(name)
+                    .nick(nick)
+                    .blurb(blurb)
+                    .minimum(1)
+                    .maximum(1_000_000)
+                    .default_value(default)
+                    .mutable_playing()
+                    .build()
+            };
+            vec![
+                glib::ParamSpecString::builder("encoder")
+                    .nick("Encoder")
+                    .blurb("Name of the pixeldiffenc to steer; unset: the first in the pipeline")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("ssrc")
+                    .nick("SSRC")
+                    .blurb("Only reports about this RTP SSRC count; 0 = every report block")
+                    .mutable_playing()
+                    .build(),
+                kbps(
+                    "min-bitrate",
+                    "Minimum bitrate",
+                    "Lowest target set, in kbit/s, 1 to 1000000",
+                    DEFAULT_MIN_BITRATE,
+                ),
+                kbps(
+                    "max-bitrate",
+                    "Maximum bitrate",
+                    "Highest target set (also the start), in kbit/s, 1 to 1000000",
+                    DEFAULT_MAX_BITRATE,
+                ),
+                glib::ParamSpecUInt::builder("target-bitrate")
+                    .nick("Target bitrate")
+                    .blurb("Target last set on the encoder, in kbit/s (0 before any report)")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecDouble::builder("loss-percent")
+                    .nick("Loss")
+                    .blurb("Loss in the last report, 0 to 100 %")
+                    .minimum(0.0)
+                    .maximum(100.0)
+                    .read_only()
+                    .build(),
+                glib::ParamSpecUInt64::builder("reports")
+                    .nick("Reports")
+                    .blurb("Receiver reports acted on since start")
+                    .read_only()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().unwrap();
+        match pspec.name() {
+            "encoder" => s.encoder = value.get().expect("type checked upstream"),
+            "ssrc" => s.ssrc = value.get().expect("type checked upstream"),
+            "min-bitrate" => s.min_bitrate = value.get().expect("type checked upstream"),
+            "max-bitrate" => s.max_bitrate = value.get().expect("type checked upstream"),
+            other => unreachable!("unknown writable property {other}"),
+        }
+        // Limits apply at once, also while playing.
+        if let Some(state) = self.state.lock().unwrap().as_mut() {
+            state.controller.min_kbps = s.min_bitrate as f64;
+            state.controller.max_kbps = (s.max_bitrate as f64).max(s.min_bitrate as f64);
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings.lock().unwrap();
+        let state = self.state.lock().unwrap();
+        match pspec.name() {
+            "encoder" => s.encoder.to_value(),
+            "ssrc" => s.ssrc.to_value(),
+            "min-bitrate" => s.min_bitrate.to_value(),
+            "max-bitrate" => s.max_bitrate.to_value(),
+            "target-bitrate" => state
+                .as_ref()
+                .filter(|st| st.reports > 0)
+                .map_or(0, |st| st.controller.target_kbps().round() as u32)
+                .to_value(),
+            "loss-percent" => state.as_ref().map_or(0.0, |st| st.loss_percent).to_value(),
+            "reports" => state.as_ref().map_or(0, |st| st.reports).to_value(),
+            other => unreachable!("unknown property {other}"),
+        }
+    }
+}
+
+impl GstObjectImpl for PixeldiffAdapt {}
+
+impl ElementImpl for PixeldiffAdapt {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static ELEMENT_METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "pixeldiff bitrate adaptation",
+                "Filter/Network/RTP",
+                "Passes RTCP through and steers a pixeldiffenc's target-bitrate from the loss \
+                 and jitter in receiver reports",
+                "pixelmeet developers",
+            )
+        });
+        Some(&*ELEMENT_METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            // Any caps: udpsrc often announces none for RTCP.
+            let caps = gst::Caps::new_any();
+            vec![
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .expect("valid src template"),
+                gst::PadTemplate::new(
+                    "sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .expect("valid sink template"),
+            ]
+        });
+        PAD_TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for PixeldiffAdapt {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = true;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let s = self.settings.lock().unwrap().clone();
+        self.obj().set_passthrough(true);
+        *self.state.lock().unwrap() = Some(State {
+            controller: LossController::new(
+                s.min_bitrate as f64,
+                s.max_bitrate as f64,
+                s.max_bitrate as f64,
+            ),
+            epoch: Instant::now(),
+            encoder: glib::WeakRef::new(),
+            reports: 0,
+            loss_percent: 0.0,
+        });
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        *self.state.lock().unwrap() = None;
+        Ok(())
+    }
+
+    fn transform_ip_passthrough(
+        &self,
+        buf: &gst::Buffer,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let ssrc = self.settings.lock().unwrap().ssrc;
+        let blocks = {
+            let map = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
+            report_blocks(&map)
+        };
+        // The worst receiver decides.
+        let Some(worst) = blocks
+            .iter()
+            .filter(|b| ssrc == 0 || b.ssrc == ssrc)
+            .max_by_key(|b| (b.fraction_lost, b.jitter))
+        else {
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        let Some(encoder) = self.encoder() else {
+            gst::warning!(CAT, imp = self, "no pixeldiffenc to steer");
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        let sent_kbps = encoder.property::<f64>("kbps");
+
+        let mut guard = self.state.lock().unwrap();
+        let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
+        let feedback = Feedback {
+            at: state.epoch.elapsed().as_secs_f64(),
+            loss: worst.fraction_lost as f64 / 256.0,
+            jitter_ms: worst.jitter as f64 / TICKS_PER_MS,
+            sent_kbps,
+        };
+        let action = state.controller.on_feedback(&feedback);
+        let target = state.controller.target_kbps().round() as u32;
+        state.reports += 1;
+        state.loss_percent = feedback.loss * 100.0;
+        drop(guard);
+
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{feedback:?}: {} to {target} kbit/s",
+            action.name()
+        );
+        encoder.set_property("target-bitrate", target);
+        let running_time = self.obj().current_running_time();
+        let message = gst::Structure::builder("pixeldiffadapt-stats")
+            .field("timestamp", running_time)
+            .field("loss-percent", feedback.loss * 100.0)
+            .field("jitter-ms", feedback.jitter_ms)
+            .field("sent-kbps", sent_kbps)
+            .field("target-kbps", target)
+            .field("action", action.name())
+            .build();
+        post(self.obj().upcast_ref(), Some(message));
+        Ok(gst::FlowSuccess::Ok)
+    }
+}
+
+impl PixeldiffAdapt {
+    /// The encoder to steer, looked up once in the pipeline this element is in.
+    fn encoder(&self) -> Option<gst::Element> {
+        let cached = self.state.lock().unwrap().as_ref()?.encoder.upgrade();
+        if cached.is_some() {
+            return cached;
+        }
+        let name = self.settings.lock().unwrap().encoder.clone();
+        let mut top: gst::Object = self.obj().clone().upcast();
+        while let Some(parent) = top.parent() {
+            top = parent;
+        }
+        let bin = top.downcast::<gst::Bin>().ok()?;
+        let found = match name {
+            Some(name) => bin.by_name(&name),
+            None => bin
+                .iterate_all_by_element_factory_name("pixeldiffenc")
+                .into_iter()
+                .flatten()
+                .next(),
+        }?;
+        if found.find_property("target-bitrate").is_none() {
+            gst::warning!(CAT, imp = self, "{} has no target-bitrate", found.name());
+            return None;
+        }
+        if let Some(state) = self.state.lock().unwrap().as_mut() {
+            state.encoder.set(Some(&found));
+        }
+        Some(found)
+    }
+}

@@ -1,0 +1,42 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! `pixeldiffadapt`: adapts a `pixeldiffenc`'s `target-bitrate` to the network, from the RTCP
+//! receiver reports on their way into the sender's `rtpbin`.
+//!
+//! It passes RTCP through unchanged and reads the report blocks about the video stream (loss
+//! fraction and jitter). Above 10 % loss the target drops to (1 - loss/2) of what the encoder
+//! sent; between 2 and 10 % it holds; below 2 % it grows by 15 % a second while the encoder
+//! uses its budget (see `controller.rs`). Below `min-bitrate` nothing is cut further: there the
+//! encoder's own rate control trades resolution for rate (averaged blocks under motion).
+//! With several receivers (multicast, relay) the worst report of a compound packet counts.
+//!
+//! The encoder is the one named by `encoder`, or else the first `pixeldiffenc` in the same
+//! pipeline. Each report posts an element message `pixeldiffadapt-stats` with `timestamp`
+//! (pipeline running time), `loss-percent`, `jitter-ms`, `sent-kbps` (the encoder's last
+//! interval), `target-kbps` (the new target) and `action` ("decrease", "hold", "increase"):
+//! bitrate over time.
+//!
+//! ```text
+//! udpsrc port=5001 caps=application/x-rtcp ! pixeldiffadapt max-bitrate=1500 ! rtpbin.recv_rtcp_sink_0
+//! ```
+
+use gst::glib;
+use gst::prelude::*;
+
+pub mod controller;
+mod imp;
+
+glib::wrapper! {
+    pub struct PixeldiffAdapt(ObjectSubclass<imp::PixeldiffAdapt>)
+        @extends gst_base::BaseTransform, gst::Element, gst::Object;
+}
+
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    gst::Element::register(
+        Some(plugin),
+        "pixeldiffadapt",
+        gst::Rank::NONE,
+        PixeldiffAdapt::static_type(),
+    )
+}
