@@ -25,8 +25,17 @@ pub fn raw_caps(format: &str, w: u32, h: u32) -> gst::Caps {
 
 /// `n` frames from videotestsrc, with timestamps, as the caps describe.
 pub fn test_frames(pattern: &str, caps: &gst::Caps, n: u32) -> Vec<gst::Buffer> {
+    frames_from(
+        &format!("videotestsrc pattern={pattern} num-buffers={n}"),
+        caps,
+        n,
+    )
+}
+
+/// The `n` frames a source pipeline fragment makes, converted to `caps`.
+pub fn frames_from(source: &str, caps: &gst::Caps, n: u32) -> Vec<gst::Buffer> {
     let pipeline = gst::parse::launch(&format!(
-        "videotestsrc pattern={pattern} num-buffers={n} ! capsfilter name=f ! appsink name=sink sync=false"
+        "{source} ! videoconvert ! capsfilter name=f ! appsink name=sink sync=false"
     ))
     .expect("test source pipeline")
     .downcast::<gst::Pipeline>()
@@ -46,7 +55,7 @@ pub fn test_frames(pattern: &str, caps: &gst::Caps, n: u32) -> Vec<gst::Buffer> 
         out.push(sample.buffer_owned().expect("sample has a buffer"));
     }
     pipeline.set_state(gst::State::Null).expect("stops");
-    assert_eq!(out.len(), n as usize, "videotestsrc produced all frames");
+    assert_eq!(out.len(), n as usize, "the source produced all frames");
     out
 }
 

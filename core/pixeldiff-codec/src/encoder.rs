@@ -389,7 +389,16 @@ impl Encoder {
 
         // Cyclic refresh: walk the picture, a few macroblocks per frame.
         let refresh_n = if s.refresh_blocks < 0 {
-            total.div_ceil(self.fps.round().max(1.0) as usize)
+            let fps = self.fps.round().max(1.0) as usize;
+            let per_frame = total.div_ceil(fps);
+            // A keyframe is the largest thing sent, so the likeliest to lose packets: for a
+            // second after one, refresh twice as fast, so that a receiver that lost it is
+            // whole one second later even if it also lost the first half of that second.
+            if (self.frames_since_key as usize) < fps {
+                2 * per_frame
+            } else {
+                per_frame
+            }
         } else {
             (s.refresh_blocks as usize).min(total)
         };
