@@ -43,12 +43,12 @@ fn run(
     drop: impl Fn(usize) -> bool + Send + Sync + 'static,
     feedback: bool,
 ) -> Run {
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = gst::parse::launch(
         "appsrc name=src format=time ! pixeldiffenc name=enc ! rtppixeldiffpay ! tee name=t \
          t. ! queue ! rtppixeldiffdepay ! pixeldiffdec ! appsink name=reference sync=false \
          t. ! queue ! identity name=dropper ! netsim name=net ! rtppixeldiffdepay name=depay \
-            ! pixeldiffdec ! appsink name=lossy sync=false"
-    ))
+            ! pixeldiffdec ! appsink name=lossy sync=false",
+    )
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
