@@ -1,0 +1,394 @@
+# Copyright (C) 2026 pixelmeet developers
+# SPDX-License-Identifier: MPL-2.0
+# Shared by the pixelmeet launchers (sourced, not run): options, checks, and the gst-launch-1.0
+# pipeline fragments of a participant. See `pipelines/send --help` for the options.
+#
+# Ports. A participant listens on a base port L: for each remote participant slot k it receives
+# video RTP on L+10k, video RTCP on L+10k+1, audio RTP on L+10k+2, audio RTCP on L+10k+3, and as
+# a sender (slot s) it takes the receivers' reports on L+10s+4 (video) and L+10s+5 (audio).
+# Point to point (send/receive/call), everyone is slot 0. Through a relay, slot k sends to the
+# relay's port R+10k and the relay forwards to every other participant's L+10k.
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(dirname "$here")
+prog=$(basename "$0")
+
+die() { echo "$prog: $*" >&2; exit 2; }
+
+# Defaults, overridden by flags (parse_options) or the environment.
+host=${PIXELMEET_HOST:-127.0.0.1}
+port=${PIXELMEET_PORT:-5000}
+listen=${PIXELMEET_LISTEN:-}
+size=${PIXELMEET_SIZE:-640x480}
+fps=${PIXELMEET_FPS:-30}
+quality=${PIXELMEET_QUALITY:-60}
+lossless=false
+bitrate=${PIXELMEET_BITRATE:-2000}
+latency=${PIXELMEET_LATENCY:-50}
+key_file=${PIXELMEET_KEY_FILE:-}
+key_hex=${PIXELMEET_KEY:-}
+make_key=""
+audio=1
+seconds=0
+headless=0
+share_camera=""
+camera_shm=""
+rtx=0
+pattern=ball
+slot=0
+participants=2
+multicast=""
+ttl=1
+relay=""
+verbose=0
+netsim=""
+
+common_usage() {
+  cat <<USAGE
+Video:
+  --size WxH          picture size (default 640x480)     --fps N        frame rate (default 30)
+  --quality Q         lossy quality 0-100 (default 60)   --lossless     bit-exact video
+  --bitrate KBPS      highest video bitrate; RTCP reports lower it on a poor network (default 2000)
+  --pattern NAME      videotestsrc pattern when there is no camera (default ball)
+  --share-camera PATH also publish the raw camera on shared memory PATH for other local apps
+  --camera-shm PATH   take video from a pixelmeet --share-camera PATH instead of a camera
+Network:
+  --host H            where to send (default 127.0.0.1)  --port P       its base port (default 5000)
+  --listen L          local base port (default: --port)  --latency MS   jitter buffer (default 50)
+  --rtx               NACK retransmission (costs a round trip of latency when used)
+  --multicast GROUP   everyone sends to and hears GROUP (e.g. 239.255.42.1); with --slot, --ttl N
+  --relay H:P         go through a pixelmeet relay at H:P; with --slot K (0..N-1) --participants N
+Privacy:
+  --key-file F        SRTP-encrypt with the key in F (both ends need the same key)
+  --make-key F        write a new random key to F (mode 0600) and exit
+Other:
+  --no-audio          video only                         --seconds N    stop after N seconds
+  --headless          no window even with a display      --verbose      print gst-launch output
+  --netsim PROPS      simulate a poor network on the outgoing video, e.g. "drop-probability=0.05"
+                      or "max-kbps=300 max-bucket-size=30"
+Environment: DEVICE=/dev/videoN (camera; default /dev/video0 if present, else a test source),
+PIXELMEET_KEY (hex key instead of --key-file), PIXELMEET_HOST/PORT/LISTEN/SIZE/FPS/QUALITY/
+BITRATE/LATENCY/KEY_FILE as defaults for the flags, GST_DEBUG as usual.
+USAGE
+}
+
+parse_options() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --host) host=$2; shift ;;
+      --port) port=$2; shift ;;
+      --listen) listen=$2; shift ;;
+      --size) size=$2; shift ;;
+      --fps) fps=$2; shift ;;
+      --quality) quality=$2; shift ;;
+      --lossless) lossless=true ;;
+      --bitrate) bitrate=$2; shift ;;
+      --latency) latency=$2; shift ;;
+      --key-file) key_file=$2; shift ;;
+      --make-key) make_key=$2; shift ;;
+      --no-audio) audio=0 ;;
+      --seconds) seconds=$2; shift ;;
+      --headless) headless=1 ;;
+      --share-camera) share_camera=$2; shift ;;
+      --camera-shm) camera_shm=$2; shift ;;
+      --rtx) rtx=1 ;;
+      --pattern) pattern=$2; shift ;;
+      --slot) slot=$2; shift ;;
+      --participants) participants=$2; shift ;;
+      --multicast) multicast=$2; shift ;;
+      --ttl) ttl=$2; shift ;;
+      --relay) relay=$2; shift ;;
+      --verbose) verbose=1 ;;
+      --netsim) netsim=$2; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+  done
+  case "$size" in *x*) width=${size%x*} height=${size#*x} ;; *) die "--size wants WxH" ;; esac
+  for v in width height fps quality bitrate latency seconds port slot participants ttl; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v wants a whole number, not '${!v}'"
+  done
+  [ -n "$listen" ] || listen=$port
+  [[ $listen =~ ^[0-9]+$ ]] || die "--listen wants a port number"
+  [ "$slot" -lt "$participants" ] || die "--slot must be below --participants"
+  if [ -n "$make_key" ]; then
+    write_key "$make_key"
+    exit 0
+  fi
+}
+
+# Build the plugins once and make GStreamer find them. Installs what is missing.
+prepare() {
+  # shellcheck source=../scripts/setup.sh
+  source "$top/scripts/setup.sh"
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if [ -z "${PIXELMEET_NO_BUILD:-}" ]; then
+    (cd "$top" && cargo build --release -q -p gst-plugin-pixeldiff)
+  fi
+  export GST_PLUGIN_PATH="$top/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+  need pixeldiffenc "the pixelmeet plugins (cargo build --release in $top)"
+  need rtpbin gstreamer1.0-plugins-good
+  need udpsrc gstreamer1.0-plugins-good
+  need compositor gstreamer1.0-plugins-base
+  if [ "$audio" -eq 1 ]; then need opusenc gstreamer1.0-plugins-base; fi
+  if [ -n "$key_file$key_hex" ]; then need srtpenc gstreamer1.0-plugins-bad; fi
+  if [ -n "$share_camera$camera_shm" ]; then need shmsink gstreamer1.0-plugins-bad; fi
+  load_key
+}
+
+need() {
+  gst-inspect-1.0 "$1" >/dev/null 2>&1 || die "element $1 is missing: $2 is not installed"
+}
+
+# A port we will listen on must be free.
+check_free() {
+  local p
+  for p in "$@"; do
+    if command -v ss >/dev/null && [ -n "$(ss -Hlun "sport = :$p" 2>/dev/null)" ]; then
+      die "UDP port $p is busy (another pixelmeet running?); choose another --listen"
+    fi
+  done
+}
+
+# SRTP with AES-128 counter mode and HMAC-SHA1-80: a 30-byte master key and salt, as hex.
+write_key() {
+  local f=$1
+  (umask 077 && od -An -tx1 -N30 /dev/urandom | tr -d ' \n' >"$f" && echo >>"$f")
+  chmod 600 "$f"
+  echo "$prog: wrote a new key to $f (mode 0600); give the same file to every participant" >&2
+}
+
+load_key() {
+  if [ -n "$key_file" ]; then
+    [ -r "$key_file" ] || die "cannot read key file $key_file"
+    key_hex=$(tr -d ' \n\r' <"$key_file")
+  fi
+  if [ -n "$key_hex" ]; then
+    [[ $key_hex =~ ^[0-9a-fA-F]{60}$ ]] ||
+      die "an SRTP key is 60 hex digits (30 bytes); make one with --make-key FILE"
+  fi
+}
+
+srtp_params() {
+  echo "srtp-key=(buffer)$key_hex,srtp-cipher=(string)aes-128-icm,srtp-auth=(string)hmac-sha1-80,srtcp-cipher=(string)aes-128-icm,srtcp-auth=(string)hmac-sha1-80"
+}
+
+video_caps() {
+  echo "application/x-rtp,media=(string)video,clock-rate=(int)90000,encoding-name=(string)X-PIXELDIFF,payload=(int)96,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-nack=(boolean)true"
+}
+audio_caps() {
+  echo "application/x-rtp,media=(string)audio,clock-rate=(int)48000,encoding-name=(string)OPUS,payload=(int)111"
+}
+
+# udpsink / udpsrc to or from an address; multicast needs its flags.
+udp_out() { # host port
+  local extra=""
+  if [ -n "$multicast" ]; then extra=" auto-multicast=true ttl-mc=$ttl"; fi
+  echo "udpsink host=$1 port=$2 sync=false async=false$extra"
+}
+udp_in() { # port caps
+  local extra=""
+  if [ -n "$multicast" ]; then extra=" address=$multicast auto-multicast=true"; fi
+  echo "udpsrc port=$1$extra caps=\"$2\""
+}
+
+# Encrypting or decrypting hop of one RTP or RTCP flow (nothing without a key).
+enc_hop() { # name pad-kind (rtp|rtcp) index
+  if [ -n "$key_hex" ]; then echo "$1.$2_sink_$3 $1.$2_src_$3 !"; fi
+}
+
+raw_kbps() { echo $((width * height * 3 / 2 * 8 * fps / 1000)); }
+
+# The camera, a shared-memory camera, or a test source; raw I420 at the chosen size and rate.
+video_source() {
+  local raw="video/x-raw,format=I420,width=$width,height=$height,framerate=$fps/1"
+  local device=${DEVICE:-/dev/video0}
+  if [ -n "$camera_shm" ]; then
+    [ -S "$camera_shm" ] || die "no shared camera at $camera_shm (start one with --share-camera $camera_shm)"
+    echo "shmsrc socket-path=$camera_shm is-live=true do-timestamp=true ! $raw ! queue max-size-buffers=2 leaky=downstream"
+  elif [ -e "$device" ]; then
+    echo "v4l2src device=$device ! videoconvert ! videoscale ! videorate ! $raw"
+  else
+    echo "videotestsrc is-live=true pattern=$pattern ! timeoverlay ! videoconvert ! $raw"
+  fi
+  if [ -n "$share_camera" ]; then
+    echo "! tee name=camera camera. ! queue leaky=downstream max-size-buffers=2 ! shmsink socket-path=$share_camera shm-size=$((width * height * 8)) wait-for-connection=false sync=false camera. ! queue max-size-buffers=2 leaky=downstream"
+  fi
+  # The face and background elements join the chain once they exist.
+  if gst-inspect-1.0 faceroi >/dev/null 2>&1; then echo "! faceroi"; fi
+  if gst-inspect-1.0 bgreplace >/dev/null 2>&1; then echo "! bgreplace"; fi
+}
+
+source_description() {
+  local device=${DEVICE:-/dev/video0}
+  if [ -n "$camera_shm" ]; then echo "shared camera $camera_shm"
+  elif [ -e "$device" ]; then echo "camera $device"
+  else echo "test source (no camera at $device)"; fi
+}
+
+audio_source() {
+  if have_audio_device; then
+    echo "autoaudiosrc ! audioconvert ! audioresample"
+  else
+    echo "audiotestsrc is-live=true wave=ticks volume=0.3 ! audioconvert ! audioresample"
+  fi
+}
+
+audio_sink() {
+  if [ "$headless" -eq 0 ] && have_audio_device; then echo "autoaudiosink"; else echo "fakesink sync=false async=false"; fi
+}
+
+video_sink() {
+  if [ "$headless" -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+    echo "videoconvert ! autovideosink sync=false"
+  else
+    echo "fakesink sync=false async=false"
+  fi
+}
+
+have_audio_device() {
+  ls /dev/snd/pcm* >/dev/null 2>&1 || { command -v pactl >/dev/null && pactl info >/dev/null 2>&1; }
+}
+
+# Sender of slot $slot: video (and audio) in rtpbin "tx", to host:base; reports come back on
+# $listen+10*slot+4 (+5 audio).
+sender() { # dest-host dest-base
+  local h=$1 b=$2 fb=$((listen + 10 * slot + 4))
+  local mtu=1200
+  check_free "$fb"
+  [ "$audio" -eq 0 ] || check_free $((fb + 1))
+  local srtp=""
+  [ -z "$key_hex" ] || srtp="srtpenc name=tx_srtp key=$key_hex rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80"
+  local rtx_send="" rtx_map="application/x-rtp-pt-map,96=(uint)97"
+  [ "$rtx" -eq 0 ] || rtx_send="rtprtxsend payload-type-map=$rtx_map max-size-time=500 !"
+  cat <<EOF
+rtpbin name=tx rtp-profile=avpf $srtp
+$(video_source) ! pixeldiffenc name=enc quality=$quality lossless=$lossless mtu=$mtu
+  ! rtppixeldiffpay pt=96 mtu=$((mtu + 40)) ! $rtx_send tx.send_rtp_sink_0
+tx.send_rtp_src_0 ! ${netsim:+netsim $netsim !} $(enc_hop tx_srtp rtp 0) $(udp_out "$h" "$b")
+tx.send_rtcp_src_0 ! $(enc_hop tx_srtp rtcp 0) $(udp_out "$h" $((b + 1)))
+$(udp_in "$fb" "$(rtcp_caps)") ! $(dec_rtcp_hop tx_fb_v) pixeldiffadapt max-bitrate=$bitrate ! tx.recv_rtcp_sink_0
+EOF
+  if [ "$audio" -eq 1 ]; then
+    cat <<EOF
+$(audio_source) ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt=111 ! tx.send_rtp_sink_1
+tx.send_rtp_src_1 ! $(enc_hop tx_srtp rtp 1) $(udp_out "$h" $((b + 2)))
+tx.send_rtcp_src_1 ! $(enc_hop tx_srtp rtcp 1) $(udp_out "$h" $((b + 3)))
+$(udp_in $((fb + 1)) "$(rtcp_caps)") ! $(dec_rtcp_hop tx_fb_a) tx.recv_rtcp_sink_1
+EOF
+  fi
+}
+
+# Decrypt an RTCP-only flow (reports to a sender) with its own srtpdec.
+dec_rtcp_hop() { # name
+  if [ -n "$key_hex" ]; then echo "$1.rtcp_sink srtpdec name=$1 $1.rtcp_src !"; fi
+}
+
+rtcp_caps() {
+  if [ -n "$key_hex" ]; then echo "application/x-srtcp,$(srtp_params)"; else echo application/x-rtcp; fi
+}
+
+# Receiver of remote slot $k on $listen+10k, in rtpbin "rxK"; reports go to
+# report-host:report-port. Video ends in "$video_out", audio in "$audio_out".
+receiver() { # k report-host report-port video-out audio-out
+  local k=$1 rh=$2 rp=$3 vout=$4 aout=$5 b=$((listen + 10 * $1)) r="rx$1"
+  check_free "$b" $((b + 1))
+  [ "$audio" -eq 0 ] || check_free $((b + 2)) $((b + 3))
+  local vcaps acaps rtcp_caps=application/x-rtcp
+  vcaps=$(video_caps) acaps=$(audio_caps)
+  local srtp=""
+  [ -z "$key_hex" ] || srtp="srtpenc name=${r}_srtp key=$key_hex rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80"
+  local rtx_recv=""
+  [ "$rtx" -eq 0 ] || rtx_recv="rtprtxreceive payload-type-map=application/x-rtp-pt-map,96=(uint)97 !"
+  echo "rtpbin name=$r rtpsession0::rtcp-min-interval=500000000 latency=$latency rtp-profile=avpf do-retransmission=$([ "$rtx" -eq 1 ] && echo true || echo false) $srtp"
+  recv_flow "$r" 0 "$b" "$vcaps" "$rtcp_caps" "$rtx_recv"
+  echo "$r.send_rtcp_src_0 ! $(enc_hop "${r}_srtp" rtcp 0) $(udp_out "$rh" "$rp")"
+  echo "$r. ! rtppixeldiffdepay name=depay$k ! pixeldiffdec name=dec$k ! $vout"
+  if [ "$audio" -eq 1 ]; then
+    recv_flow "$r" 1 $((b + 2)) "$acaps" "$rtcp_caps" ""
+    echo "$r.send_rtcp_src_1 ! $(enc_hop "${r}_srtp" rtcp 1) $(udp_out "$rh" $((rp + 1)))"
+    echo "$r. ! rtpopusdepay ! opusdec plc=true ! $aout"
+  fi
+}
+
+# RTP and RTCP of one session into rtpbin, through srtpdec when there is a key.
+recv_flow() { # rtpbin session rtp-port rtp-caps rtcp-caps extra-before-rtpbin
+  local r=$1 s=$2 p=$3 caps=$4 rtcp_caps=$5 extra=$6
+  if [ -n "$key_hex" ]; then
+    local d="${r}_srtpdec$s" params
+    params=$(srtp_params)
+    echo "$(udp_in "$p" "${caps/application\/x-rtp/application/x-srtp},$params") ! $d.rtp_sink"
+    echo "$d.rtp_src ! $extra $r.recv_rtp_sink_$s"
+    echo "$(udp_in $((p + 1)) "application/x-srtcp,$params") ! $d.rtcp_sink"
+    echo "$d.rtcp_src ! $r.recv_rtcp_sink_$s"
+  else
+    echo "$(udp_in "$p" "$caps") ! $extra $r.recv_rtp_sink_$s"
+    echo "$(udp_in $((p + 1)) "$rtcp_caps") ! $r.recv_rtcp_sink_$s"
+  fi
+}
+
+# Run a pipeline description with gst-launch-1.0, printing a stats line a second. Ends after
+# --seconds when given.
+run_pipeline() { # description
+  local desc=$1
+  if [ "$verbose" -eq 1 ]; then echo "$desc" >&2; fi
+  local timeout_cmd=()
+  if [ "$seconds" -gt 0 ]; then timeout_cmd=(timeout -s INT "$seconds"); fi
+  # shellcheck disable=SC2086
+  "${timeout_cmd[@]}" gst-launch-1.0 -m -e $(echo "$desc" | tr '\n' ' ') 2>&1 |
+    awk -v raw="$(raw_kbps)" -v verbose="$verbose" -v seconds="$seconds" -f "$here/stats.awk"
+  local rc=${PIPESTATUS[0]}
+  # timeout's INT ends gst-launch cleanly (-e): that is the normal end of a timed run.
+  if [ "$seconds" -gt 0 ] && [ "$rc" -eq 124 ]; then rc=0; fi
+  return "$rc"
+}
+
+# Where slot k's media goes and where reports about it go, by mode. Sets dest_host, dest_base
+# (our own stream) and report_host, report_base_k (for remote slot k: its +4/+5 ports).
+route() {
+  if [ -n "$relay" ]; then
+    local rh=${relay%:*} rp=${relay##*:}
+    [[ $rp =~ ^[0-9]+$ ]] || die "--relay wants HOST:PORT"
+    dest_host=$rh dest_base=$((rp + 10 * slot)) report_host=$rh report_port_base=$rp
+  elif [ -n "$multicast" ]; then
+    dest_host=$multicast dest_base=$((port + 10 * slot)) report_host=$multicast report_port_base=$port
+    listen=$port
+  else
+    dest_host=$host dest_base=$port report_host=$host report_port_base=$port
+  fi
+}
+
+# Every remote slot, decoded: one stream straight to the screen, several in a labelled grid.
+receivers() {
+  local vsink asink others=() k
+  vsink=$(video_sink) asink=$(audio_sink)
+  if [ -z "$relay$multicast" ]; then
+    others=(0)
+  else
+    for ((k = 0; k < participants; k++)); do [ "$k" -eq "$slot" ] || others+=("$k"); done
+  fi
+  if [ "$audio" -eq 1 ] && [ ${#others[@]} -gt 1 ]; then
+    echo "audiomixer name=mix ! audioconvert ! $asink"
+  fi
+  local aout="audioconvert ! audioresample ! $asink"
+  [ ${#others[@]} -le 1 ] || aout="audioconvert ! audioresample ! mix."
+  if [ ${#others[@]} -le 1 ]; then
+    receiver "${others[0]}" "$report_host" $((report_port_base + 10 * others[0] + 4)) "$vsink" "$aout"
+    return
+  fi
+  local cols=1 n=${#others[@]}
+  while [ $((cols * cols)) -lt "$n" ]; do cols=$((cols + 1)); done
+  local tw=$((width / cols / 2 * 2)) th=$((height / cols / 2 * 2)) pads="" i=0
+  for k in "${others[@]}"; do
+    pads="$pads sink_$i::xpos=$((i % cols * tw)) sink_$i::ypos=$((i / cols * th))"
+    i=$((i + 1))
+  done
+  echo "compositor name=grid background=black$pads ! video/x-raw,width=$width,height=$height,framerate=$fps/1 ! $vsink"
+  i=0
+  for k in "${others[@]}"; do
+    receiver "$k" "$report_host" $((report_port_base + 10 * k + 4)) \
+      "videoconvert ! videoscale ! video/x-raw,width=$tw,height=$th ! textoverlay text=\"participant $k\" valignment=top halignment=left font-desc=\"Sans 12\" ! queue ! grid.sink_$i" "$aout"
+    i=$((i + 1))
+  done
+}

@@ -1,0 +1,53 @@
+# Copyright (C) 2026 pixelmeet developers
+# SPDX-License-Identifier: MPL-2.0
+# Turns `gst-launch-1.0 -m` output of a pixelmeet pipeline into one line per stats message:
+#   tx: what the local encoder sends (kbit/s, against raw, fps, changed blocks, target)
+#   rxK: what arrives from remote slot K (kbit/s, packets lost and %, fps shown)
+# Errors and warnings pass through, with a plain-language hint for the common ones.
+# Variables: raw (raw kbit/s of the local picture), verbose (1: print everything).
+
+function field(name, type,    re, v) {
+  re = name "=\\(" type "\\)[-0-9.e+]+"
+  if (!match($0, re)) return 0
+  v = substr($0, RSTART, RLENGTH)
+  sub(/^[^)]*\)/, "", v)
+  return v + 0
+}
+function source() {
+  if (!match($0, /from element "[^"]+"/)) return ""
+  return substr($0, RSTART + 14, RLENGTH - 15)
+}
+function now() { return field("timestamp", "guint64") / 1e9 }
+
+verbose == 1 { print; fflush() }
+
+/pixeldiffenc-stats/ {
+  t = now(); f = field("frames", "guint64"); k = field("kbps", "double")
+  fps = (t > tx_t) ? (f - tx_f) / (t - tx_t) : 0
+  if (tx_t == "") fps = f / (t + 1 / 30)
+  printf "%7.1fs tx: sent %7.1f kbit/s (raw %d, %5.0fx smaller)  %4.1f fps  changed %4.1f%%  target %s kbit/s\n",
+    t, k, raw, (k > 0 ? raw / k : 0), fps, field("changed-blocks-percent", "double"),
+    (target == "" ? "-" : target)
+  fflush(); tx_t = t; tx_f = f
+}
+/pixeldiffadapt-stats/ { target = field("target-kbps", "uint") }
+/pixeldiffdec-stats/ {
+  s = source(); sub(/^dec/, "", s)
+  t = now(); f = field("frames", "guint64")
+  shown_fps[s] = (t > dec_t[s]) ? (f - dec_f[s]) / (t - dec_t[s]) : 0
+  dec_t[s] = t; dec_f[s] = f
+}
+/rtppixeldiffdepay-stats/ {
+  s = source(); sub(/^depay/, "", s)
+  lost = field("packets-lost", "guint64"); got = field("packets", "guint64")
+  printf "%7.1fs rx%s: recv %7.1f kbit/s  lost %d of %d packets (%.1f%% last second)  %4.1f fps shown\n",
+    now(), s, field("kbps", "double"), lost, lost + got, field("loss-percent", "double"),
+    shown_fps[s] + 0
+  fflush()
+}
+verbose != 1 && /^(ERROR|WARNING)/ {
+  print > "/dev/stderr"
+  if (/Could not get\/set settings|bind/) print "pixelmeet: a UDP port is busy or not allowed; choose another --listen/--port" > "/dev/stderr"
+  if (/no element/) print "pixelmeet: a GStreamer element is missing; run scripts/setup.sh" > "/dev/stderr"
+}
+verbose != 1 && /^Additional debug info|^(Error|Warning) / { print > "/dev/stderr" }
