@@ -193,6 +193,18 @@ udp_in() { # port caps
   echo "udpsrc port=$1$extra caps=\"$2\""
 }
 
+# SSRCs are fixed, so that an SRTP receiver can name the stream it decrypts: derived from the
+# sender's id (its slot with a relay or multicast, else its listen port). Kinds: 0 video,
+# 1 audio, 2 video retransmissions.
+ssrc_of() { # id kind
+  echo $((0x50440000 + $1 * 4 + $2))
+}
+my_id() { if [ -n "$relay$multicast" ]; then echo "$slot"; else echo "$listen"; fi; }
+remote_id() { if [ -n "$relay$multicast" ]; then echo "$1"; else echo "$port"; fi; }
+
+# Sessions report every half second (the default is 5 s), so the sender adapts within seconds.
+RTCP_INTERVAL="rtpsession0::rtcp-min-interval=500000000 rtpsession1::rtcp-min-interval=500000000"
+
 # Encrypting or decrypting hop of one RTP or RTCP flow (nothing without a key).
 enc_hop() { # name pad-kind (rtp|rtcp) index
   if [ -n "$key_hex" ]; then echo "$1.$2_sink_$3 $1.$2_src_$3 !"; fi
@@ -260,71 +272,72 @@ sender() { # dest-host dest-base
   [ "$audio" -eq 0 ] || check_free $((fb + 1))
   local srtp=""
   [ -z "$key_hex" ] || srtp="srtpenc name=tx_srtp key=$key_hex rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80"
-  local rtx_send="" rtx_map="application/x-rtp-pt-map,96=(uint)97"
-  [ "$rtx" -eq 0 ] || rtx_send="rtprtxsend payload-type-map=$rtx_map max-size-time=500 !"
+  local id vssrc
+  id=$(my_id) vssrc=$(ssrc_of "$id" 0)
+  local rtx_send=""
+  [ "$rtx" -eq 0 ] || rtx_send="rtprtxsend $(rtx_maps "$id") max-size-time=500 !"
   cat <<EOF
-rtpbin name=tx rtp-profile=avpf $srtp
+rtpbin name=tx rtp-profile=avpf $RTCP_INTERVAL $srtp
 $(video_source) ! pixeldiffenc name=enc quality=$quality lossless=$lossless mtu=$mtu
-  ! rtppixeldiffpay pt=96 mtu=$((mtu + 40)) ! $rtx_send tx.send_rtp_sink_0
+  ! rtppixeldiffpay pt=96 ssrc=$vssrc mtu=$((mtu + 40)) ! $rtx_send tx.send_rtp_sink_0
 tx.send_rtp_src_0 ! ${netsim:+netsim $netsim !} $(enc_hop tx_srtp rtp 0) $(udp_out "$h" "$b")
 tx.send_rtcp_src_0 ! $(enc_hop tx_srtp rtcp 0) $(udp_out "$h" $((b + 1)))
-$(udp_in "$fb" "$(rtcp_caps)") ! $(dec_rtcp_hop tx_fb_v) pixeldiffadapt max-bitrate=$bitrate ! tx.recv_rtcp_sink_0
+$(udp_in "$fb" application/x-rtcp) ! pixeldiffadapt ssrc=$vssrc max-bitrate=$bitrate ! tx.recv_rtcp_sink_0
 EOF
   if [ "$audio" -eq 1 ]; then
     cat <<EOF
-$(audio_source) ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt=111 ! tx.send_rtp_sink_1
+$(audio_source) ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt=111 ssrc=$(ssrc_of "$id" 1) ! tx.send_rtp_sink_1
 tx.send_rtp_src_1 ! $(enc_hop tx_srtp rtp 1) $(udp_out "$h" $((b + 2)))
 tx.send_rtcp_src_1 ! $(enc_hop tx_srtp rtcp 1) $(udp_out "$h" $((b + 3)))
-$(udp_in $((fb + 1)) "$(rtcp_caps)") ! $(dec_rtcp_hop tx_fb_a) tx.recv_rtcp_sink_1
+$(udp_in $((fb + 1)) application/x-rtcp) ! tx.recv_rtcp_sink_1
 EOF
   fi
 }
 
-# Decrypt an RTCP-only flow (reports to a sender) with its own srtpdec.
-dec_rtcp_hop() { # name
-  if [ -n "$key_hex" ]; then echo "$1.rtcp_sink srtpdec name=$1 $1.rtcp_src !"; fi
-}
-
-rtcp_caps() {
-  if [ -n "$key_hex" ]; then echo "application/x-srtcp,$(srtp_params)"; else echo application/x-rtcp; fi
+# NACK retransmission: RTX packets use payload type 97 and their own SSRC.
+rtx_maps() { # sender-id
+  echo "payload-type-map=application/x-rtp-pt-map,96=(uint)97 ssrc-map=application/x-rtp-ssrc-map,$(ssrc_of "$1" 0)=(uint)$(ssrc_of "$1" 2)"
 }
 
 # Receiver of remote slot $k on $listen+10k, in rtpbin "rxK"; reports go to
-# report-host:report-port. Video ends in "$video_out", audio in "$audio_out".
+# report-host:report-port. Video ends in "$video_out", audio in "$audio_out". Reports are not
+# encrypted: they carry loss counts, not media, and gst-launch cannot give the sender's
+# srtpdec the key for a receiver's random SSRC.
 receiver() { # k report-host report-port video-out audio-out
-  local k=$1 rh=$2 rp=$3 vout=$4 aout=$5 b=$((listen + 10 * $1)) r="rx$1"
+  local k=$1 rh=$2 rp=$3 vout=$4 aout=$5 b=$((listen + 10 * $1)) r="rx$1" rid
+  rid=$(remote_id "$1")
   check_free "$b" $((b + 1))
   [ "$audio" -eq 0 ] || check_free $((b + 2)) $((b + 3))
-  local vcaps acaps rtcp_caps=application/x-rtcp
+  local vcaps acaps
   vcaps=$(video_caps) acaps=$(audio_caps)
-  local srtp=""
-  [ -z "$key_hex" ] || srtp="srtpenc name=${r}_srtp key=$key_hex rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80"
   local rtx_recv=""
-  [ "$rtx" -eq 0 ] || rtx_recv="rtprtxreceive payload-type-map=application/x-rtp-pt-map,96=(uint)97 !"
-  echo "rtpbin name=$r rtpsession0::rtcp-min-interval=500000000 latency=$latency rtp-profile=avpf do-retransmission=$([ "$rtx" -eq 1 ] && echo true || echo false) $srtp"
-  recv_flow "$r" 0 "$b" "$vcaps" "$rtcp_caps" "$rtx_recv"
-  echo "$r.send_rtcp_src_0 ! $(enc_hop "${r}_srtp" rtcp 0) $(udp_out "$rh" "$rp")"
+  [ "$rtx" -eq 0 ] || rtx_recv="rtprtxreceive $(rtx_maps "$rid") !"
+  echo "rtpbin name=$r latency=$latency rtp-profile=avpf $RTCP_INTERVAL do-retransmission=$([ "$rtx" -eq 1 ] && echo true || echo false)"
+  recv_flow "$r" 0 "$b" "$vcaps,ssrc=(uint)$(ssrc_of "$rid" 0)" "$rtx_recv"
+  echo "$r.send_rtcp_src_0 ! $(udp_out "$rh" "$rp")"
   echo "$r. ! rtppixeldiffdepay name=depay$k ! pixeldiffdec name=dec$k ! $vout"
   if [ "$audio" -eq 1 ]; then
-    recv_flow "$r" 1 $((b + 2)) "$acaps" "$rtcp_caps" ""
-    echo "$r.send_rtcp_src_1 ! $(enc_hop "${r}_srtp" rtcp 1) $(udp_out "$rh" $((rp + 1)))"
-    echo "$r. ! rtpopusdepay ! opusdec plc=true ! $aout"
+    recv_flow "$r" 1 $((b + 2)) "$acaps,ssrc=(uint)$(ssrc_of "$rid" 1)" ""
+    echo "$r.send_rtcp_src_1 ! $(udp_out "$rh" $((rp + 1)))"
+    echo "$r. ! rtpopusdepay ! opusdec plc=true ! level name=audio$k interval=1000000000 ! $aout"
   fi
 }
 
 # RTP and RTCP of one session into rtpbin, through srtpdec when there is a key.
-recv_flow() { # rtpbin session rtp-port rtp-caps rtcp-caps extra-before-rtpbin
-  local r=$1 s=$2 p=$3 caps=$4 rtcp_caps=$5 extra=$6
+recv_flow() { # rtpbin session rtp-port rtp-caps extra-before-rtpbin
+  local r=$1 s=$2 p=$3 caps=$4 extra=$5 ssrc
+  ssrc=${caps##*ssrc=}
   if [ -n "$key_hex" ]; then
     local d="${r}_srtpdec$s" params
     params=$(srtp_params)
+    echo "srtpdec name=$d"
     echo "$(udp_in "$p" "${caps/application\/x-rtp/application/x-srtp},$params") ! $d.rtp_sink"
     echo "$d.rtp_src ! $extra $r.recv_rtp_sink_$s"
-    echo "$(udp_in $((p + 1)) "application/x-srtcp,$params") ! $d.rtcp_sink"
+    echo "$(udp_in $((p + 1)) "application/x-srtcp,ssrc=$ssrc,$params") ! $d.rtcp_sink"
     echo "$d.rtcp_src ! $r.recv_rtcp_sink_$s"
   else
     echo "$(udp_in "$p" "$caps") ! $extra $r.recv_rtp_sink_$s"
-    echo "$(udp_in $((p + 1)) "$rtcp_caps") ! $r.recv_rtcp_sink_$s"
+    echo "$(udp_in $((p + 1)) application/x-rtcp) ! $r.recv_rtcp_sink_$s"
   fi
 }
 
@@ -333,6 +346,8 @@ recv_flow() { # rtpbin session rtp-port rtp-caps rtcp-caps extra-before-rtpbin
 run_pipeline() { # description
   local desc=$1
   if [ "$verbose" -eq 1 ]; then echo "$desc" >&2; fi
+  # srtpdec says only in its debug log that packets fail authentication (a wrong key).
+  if [ -n "$key_hex" ]; then export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}srtpdec:2"; fi
   local timeout_cmd=()
   if [ "$seconds" -gt 0 ]; then timeout_cmd=(timeout -s INT "$seconds"); fi
   # shellcheck disable=SC2086

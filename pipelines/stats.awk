@@ -45,6 +45,18 @@ verbose == 1 { print; fflush() }
     shown_fps[s] + 0
   fflush()
 }
+/^level, / || /element "audio[0-9]+".*level/ {
+  s = source(); sub(/^audio/, "", s)
+  if (match($0, /rms=\([A-Za-z]+\)[{<] *-?[0-9.e+]+/)) {
+    v = substr($0, RSTART, RLENGTH); sub(/^[^{<]*[{<] */, "", v)
+    printf "%7.1fs rx%s: audio %6.1f dB RMS\n", field("running-time", "guint64") / 1e9, s, v + 0
+    fflush()
+  }
+}
+/Error authentication packet/ && !auth_said {
+  print "pixelmeet: SRTP packets fail authentication: the sender uses a different key (or none); nothing is shown" > "/dev/stderr"
+  fflush("/dev/stderr"); auth_said = 1
+}
 verbose != 1 && /^(ERROR|WARNING)/ {
   print > "/dev/stderr"
   if (/Could not get\/set settings|bind/) print "pixelmeet: a UDP port is busy or not allowed; choose another --listen/--port" > "/dev/stderr"
