@@ -349,13 +349,17 @@ run_pipeline() { # description
   # srtpdec says only in its debug log that packets fail authentication (a wrong key).
   if [ -n "$key_hex" ]; then export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}srtpdec:2"; fi
   local timeout_cmd=()
-  if [ "$seconds" -gt 0 ]; then timeout_cmd=(timeout -s INT "$seconds"); fi
+  # INT lets gst-launch end cleanly (-e); a pipeline whose sinks never saw data cannot take
+  # its EOS, so it is killed 2 s later.
+  if [ "$seconds" -gt 0 ]; then timeout_cmd=(timeout -k 2 -s INT "$seconds"); fi
+  set +e
   # shellcheck disable=SC2086
   "${timeout_cmd[@]}" gst-launch-1.0 -m -e $(echo "$desc" | tr '\n' ' ') 2>&1 |
-    awk -v raw="$(raw_kbps)" -v verbose="$verbose" -v seconds="$seconds" -f "$here/stats.awk"
+    awk -v raw="$(raw_kbps)" -v verbose="$verbose" -f "$here/stats.awk"
   local rc=${PIPESTATUS[0]}
+  set -e
   # timeout's INT ends gst-launch cleanly (-e): that is the normal end of a timed run.
-  if [ "$seconds" -gt 0 ] && [ "$rc" -eq 124 ]; then rc=0; fi
+  if [ "$seconds" -gt 0 ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; }; then rc=0; fi
   return "$rc"
 }
 
