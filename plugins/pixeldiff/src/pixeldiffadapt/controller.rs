@@ -20,8 +20,9 @@
 pub const BACK_OFF_LOSS: f64 = 0.10;
 /// Loss fraction below which the target may grow.
 pub const PROBE_LOSS: f64 = 0.02;
-/// Growth per second of clean reports away from a known capacity: 20 % a second.
-pub const PROBE_PER_SECOND: f64 = 1.2;
+/// Growth per second of clean reports away from a known capacity: 30 % a second, so that
+/// quality is back within seconds when a bottleneck goes away.
+pub const PROBE_PER_SECOND: f64 = 1.3;
 /// Growth per second of clean reports near the last capacity seen.
 pub const PROBE_NEAR_CAPACITY: f64 = 1.08;
 /// Above this multiple of the remembered capacity, it is forgotten.
@@ -256,7 +257,7 @@ mod tests {
         assert!(t <= 7.0, "near capacity for {t} s");
         let before = c.target_kbps();
         c.on_feedback(&report(t, 0.0, before));
-        assert!((c.target_kbps() - before * 1.2).abs() < 1e-6);
+        assert!((c.target_kbps() - before * 1.3).abs() < 1e-6);
     }
 
     #[test]
@@ -264,7 +265,7 @@ mod tests {
         let mut c = LossController::new(50.0, 1000.0, 250.0);
         c.on_feedback(&report(0.0, 0.0, 250.0));
         assert_eq!(c.on_feedback(&report(1.0, 0.0, 250.0)), Action::Increase);
-        assert!((c.target_kbps() - 300.0).abs() < 1e-9);
+        assert!((c.target_kbps() - 325.0).abs() < 1e-9);
         // Application-limited: the encoder sends a fifth of its budget.
         assert_eq!(c.on_feedback(&report(2.0, 0.0, 50.0)), Action::Hold);
         for i in 3..30 {
@@ -278,7 +279,7 @@ mod tests {
         let mut c = LossController::new(50.0, 10_000.0, 100.0);
         c.on_feedback(&report(0.0, 0.0, 100.0));
         c.on_feedback(&report(60.0, 0.0, 100.0));
-        assert!((c.target_kbps() - 100.0 * 1.2f64.powi(2)).abs() < 1e-9);
+        assert!((c.target_kbps() - 100.0 * 1.3f64.powi(2)).abs() < 1e-9);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! It passes RTCP through unchanged and reads the report blocks about the video stream (loss
 //! fraction and jitter). Above 10 % loss the target drops to (1 - loss/2) of what the encoder
 //! sent (or just under what got through); between 2 and 10 % it holds; below 2 % it grows (8 % a
-//! second near the last capacity seen, 20 % beyond) while the encoder
+//! second near the last capacity seen, 30 % beyond) while the encoder
 //! uses its budget (see `controller.rs`). Below `min-bitrate` nothing is cut further: there the
 //! encoder's own rate control trades resolution for rate (averaged blocks under motion).
 //! With several receivers (multicast, relay) the worst report of a compound packet counts.
