@@ -39,6 +39,7 @@ slot=0
 participants=2
 multicast=""
 ttl=1
+iface=${PIXELMEET_IFACE:-}
 relay=""
 verbose=0
 netsim=""
@@ -56,7 +57,8 @@ Network:
   --host H            where to send (default 127.0.0.1)  --port P       its base port (default 5000)
   --listen L          local base port (default: --port)  --latency MS   jitter buffer (default 50)
   --rtx               NACK retransmission (costs a round trip of latency when used)
-  --multicast GROUP   everyone sends to and hears GROUP (e.g. 239.255.42.1); with --slot, --ttl N
+  --multicast GROUP   everyone sends to and hears GROUP (e.g. 239.255.42.1); with --slot, --ttl N,
+                      --iface IF (network interface; lo for a meeting on one machine)
   --relay H:P         go through a pixelmeet relay at H:P; with --slot K (0..N-1) --participants N
 Privacy:
   --key-file F        SRTP-encrypt with the key in F (both ends need the same key)
@@ -97,6 +99,7 @@ parse_options() {
       --participants) participants=$2; shift ;;
       --multicast) multicast=$2; shift ;;
       --ttl) ttl=$2; shift ;;
+      --iface) iface=$2; shift ;;
       --relay) relay=$2; shift ;;
       --verbose) verbose=1 ;;
       --netsim) netsim=$2; shift ;;
@@ -143,6 +146,7 @@ need() {
 
 # A port we will listen on must be free.
 check_free() {
+  [ -z "$multicast" ] || return 0  # a group's ports are shared by design
   local p
   for p in "$@"; do
     if command -v ss >/dev/null && [ -n "$(ss -Hlun "sport = :$p" 2>/dev/null)" ]; then
@@ -184,12 +188,12 @@ audio_caps() {
 # udpsink / udpsrc to or from an address; multicast needs its flags.
 udp_out() { # host port
   local extra=""
-  if [ -n "$multicast" ]; then extra=" auto-multicast=true ttl-mc=$ttl"; fi
+  if [ -n "$multicast" ]; then extra=" auto-multicast=true ttl-mc=$ttl${iface:+ multicast-iface=$iface}"; fi
   echo "udpsink host=$1 port=$2 sync=false async=false$extra"
 }
 udp_in() { # port caps
   local extra=""
-  if [ -n "$multicast" ]; then extra=" address=$multicast auto-multicast=true"; fi
+  if [ -n "$multicast" ]; then extra=" address=$multicast auto-multicast=true${iface:+ multicast-iface=$iface}"; fi
   echo "udpsrc port=$1$extra caps=\"$2\""
 }
 
