@@ -92,7 +92,10 @@ fn run(
                     .event()
                     .is_some_and(|e| gst_video::UpstreamForceKeyUnitEvent::parse(e).is_ok());
                 if is_request {
-                    gst::PadProbeReturn::Drop
+                    // Take the event and say it was handled: returning Drop here made
+                    // GStreamer unref a NULL event (a CRITICAL).
+                    let _ = info.take_event();
+                    gst::PadProbeReturn::Handled
                 } else {
                     gst::PadProbeReturn::Ok
                 }
