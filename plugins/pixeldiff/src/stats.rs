@@ -87,7 +87,7 @@ impl Counters {
         let Some(secs) = w.interval.frame(pts, interval) else {
             return false;
         };
-        self.kbps = w.bytes as f64 * 8.0 / secs / 1000.0;
+        self.kbps = kbit_per_second(w.bytes, secs);
         self.changed_percent = if w.total_mbs > 0 {
             100.0 * w.changed_mbs as f64 / w.total_mbs as f64
         } else {
@@ -140,43 +140,60 @@ pub fn post(element: &gst::Element, message: Option<gst::Structure>) {
     }
 }
 
+/// A read-only u64 counter property.
+pub fn read_only_u64(name: &str, nick: &str, blurb: &str) -> glib::ParamSpec {
+    glib::ParamSpecUInt64::builder(name)
+        .nick(nick)
+        .blurb(blurb)
+        .read_only()
+        .build()
+}
+
+/// A read-only double property from 0 to `max`.
+pub fn read_only_f64(name: &str, nick: &str, blurb: &str, max: f64) -> glib::ParamSpec {
+    glib::ParamSpecDouble::builder(name)
+        .nick(nick)
+        .blurb(blurb)
+        .minimum(0.0)
+        .maximum(max)
+        .read_only()
+        .build()
+}
+
+/// Bitrate in kbit/s of `bytes` sent or received over `secs` seconds.
+pub fn kbit_per_second(bytes: u64, secs: f64) -> f64 {
+    bytes as f64 * 8.0 / secs / 1000.0
+}
+
 /// Read-only property specs for the counters, shared by both elements.
 pub fn counter_properties() -> Vec<glib::ParamSpec> {
-    let u64_prop = |name: &str, nick: &str, blurb: &str| {
-        glib::ParamSpecUInt64::builder(name)
-            .nick(nick)
-            .blurb(blurb)
-            .read_only()
-            .build()
-    };
     vec![
-        u64_prop("frames", "Frames", "Frames processed since start"),
-        u64_prop("bytes", "Bytes", "Encoded bytes processed since start"),
-        u64_prop("keyframes", "Keyframes", "Keyframes since start"),
-        u64_prop("chunks", "Chunks", "Chunks processed since start"),
-        u64_prop(
+        read_only_u64("frames", "Frames", "Frames processed since start"),
+        read_only_u64("bytes", "Bytes", "Encoded bytes processed since start"),
+        read_only_u64("keyframes", "Keyframes", "Keyframes since start"),
+        read_only_u64("chunks", "Chunks", "Chunks processed since start"),
+        read_only_u64(
             "chunks-lost",
             "Chunks lost",
             "Chunks found missing since start (decoder; 0 on the encoder)",
         ),
-        u64_prop(
+        read_only_u64(
             "chunks-corrupt",
             "Chunks corrupt",
             "Chunks rejected as damaged since start (decoder; 0 on the encoder)",
         ),
-        glib::ParamSpecDouble::builder("kbps")
-            .nick("Bitrate")
-            .blurb("Encoded bitrate over the last stats interval, in kbit/s")
-            .minimum(0.0)
-            .read_only()
-            .build(),
-        glib::ParamSpecDouble::builder("changed-blocks-percent")
-            .nick("Changed blocks")
-            .blurb("Share of macroblocks updated over the last stats interval, 0 to 100 %")
-            .minimum(0.0)
-            .maximum(100.0)
-            .read_only()
-            .build(),
+        read_only_f64(
+            "kbps",
+            "Bitrate",
+            "Encoded bitrate over the last stats interval, in kbit/s",
+            f64::MAX,
+        ),
+        read_only_f64(
+            "changed-blocks-percent",
+            "Changed blocks",
+            "Share of macroblocks updated over the last stats interval, 0 to 100 %",
+            100.0,
+        ),
     ]
 }
 

@@ -11,7 +11,7 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 
 use super::controller::{report_blocks, Feedback, LossController};
-use crate::stats::post;
+use crate::stats::{post, read_only_f64, read_only_u64};
 
 const DEFAULT_MIN_BITRATE: u32 = 100;
 const DEFAULT_MAX_BITRATE: u32 = 2000;
@@ -107,18 +107,17 @@ impl ObjectImpl for PixeldiffAdapt {
                     .blurb("Target last set on the encoder, in kbit/s (0 before any report)")
                     .read_only()
                     .build(),
-                glib::ParamSpecDouble::builder("loss-percent")
-                    .nick("Loss")
-                    .blurb("Loss in the last report, 0 to 100 %")
-                    .minimum(0.0)
-                    .maximum(100.0)
-                    .read_only()
-                    .build(),
-                glib::ParamSpecUInt64::builder("reports")
-                    .nick("Reports")
-                    .blurb("Receiver reports acted on since start")
-                    .read_only()
-                    .build(),
+                read_only_f64(
+                    "loss-percent",
+                    "Loss",
+                    "Loss in the last report, 0 to 100 %",
+                    100.0,
+                ),
+                read_only_u64(
+                    "reports",
+                    "Reports",
+                    "Receiver reports acted on since start",
+                ),
             ]
         });
         PROPERTIES.as_ref()

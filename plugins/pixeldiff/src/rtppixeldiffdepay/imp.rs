@@ -11,7 +11,10 @@ use gst_rtp::subclass::prelude::*;
 use pixeldiff_codec as codec;
 
 use crate::rtp::rtp_caps_template;
-use crate::stats::{interval_property, post, IntervalClock, DEFAULT_STATS_INTERVAL};
+use crate::stats::{
+    interval_property, kbit_per_second, post, read_only_f64, read_only_u64, IntervalClock,
+    DEFAULT_STATS_INTERVAL,
+};
 
 /// A jump in sequence numbers larger than this is a sender restart, not loss.
 const MAX_SEQ_GAP: u16 = 3000;
@@ -71,7 +74,7 @@ impl Stats {
         let secs = self
             .clock
             .frame(pts, gst::ClockTime::from_mseconds(interval_ms as u64))?;
-        self.kbps = self.window_bytes as f64 * 8.0 / secs / 1000.0;
+        self.kbps = kbit_per_second(self.window_bytes, secs);
         let expected = self.window_packets + self.window_lost;
         self.loss_percent = if expected > 0 {
             100.0 * self.window_lost as f64 / expected as f64
@@ -119,43 +122,27 @@ impl ObjectSubclass for RtpPixeldiffDepay {
 impl ObjectImpl for RtpPixeldiffDepay {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            let u64_prop = |name: &str, nick: &str, blurb: &str| {
-                glib::ParamSpecUInt64::builder(name)
-                    .nick(nick)
-                    .blurb(blurb)
-                    .read_only()
-                    .build()
-            };
-            let double_prop = |name: &str, nick: &str, blurb: &str, max: f64| {
-                glib::ParamSpecDouble::builder(name)
-                    .nick(nick)
-                    .blurb(blurb)
-                    .minimum(0.0)
-                    .maximum(max)
-                    .read_only()
-                    .build()
-            };
             vec![
                 interval_property("rtppixeldiffdepay-stats"),
-                u64_prop("packets", "Packets", "RTP packets received since start"),
-                u64_prop(
+                read_only_u64("packets", "Packets", "RTP packets received since start"),
+                read_only_u64(
                     "packets-lost",
                     "Packets lost",
                     "Packets missing from the sequence numbers since start",
                 ),
-                u64_prop(
+                read_only_u64(
                     "packets-late",
                     "Packets late",
                     "Packets that arrived after their frame was pushed (dropped), or twice",
                 ),
-                u64_prop("frames", "Frames", "Frames pushed since start"),
-                double_prop(
+                read_only_u64("frames", "Frames", "Frames pushed since start"),
+                read_only_f64(
                     "kbps",
                     "Bitrate",
                     "Received payload bitrate over the last stats interval, in kbit/s",
                     f64::MAX,
                 ),
-                double_prop(
+                read_only_f64(
                     "loss-percent",
                     "Loss",
                     "Packets lost over the last stats interval, 0 to 100 %",
