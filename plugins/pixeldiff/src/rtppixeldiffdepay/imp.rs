@@ -34,6 +34,15 @@ struct State {
     last_pushed: Option<u32>,
 }
 
+impl State {
+    /// Hand on the frame being gathered; its stragglers will be late.
+    fn finish_pending(&mut self) -> Option<PendingFrame> {
+        let done = self.pending.take()?;
+        self.last_pushed = Some(done.rtptime);
+        Some(done)
+    }
+}
+
 /// Totals since start, and the current and last stats windows.
 #[derive(Debug, Default, Clone)]
 struct Stats {
@@ -273,7 +282,7 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
         match event.view() {
             gst::EventView::Eos(_) => {
                 // The last frame may have lost its marker: do not keep it.
-                let pending = self.state.lock().unwrap().pending.take();
+                let pending = self.state.lock().unwrap().finish_pending();
                 if let Some(p) = pending {
                     let _ = self.push_frame(p);
                 }
@@ -334,12 +343,9 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
                 stats.packets_lost = stats.packets_lost.saturating_sub(1);
                 stats.window_lost = stats.window_lost.saturating_sub(1);
             }
-            drop(stats);
 
             if state.pending.as_ref().is_some_and(|p| p.rtptime != rtptime) {
-                let done = state.pending.take().expect("checked");
-                state.last_pushed = Some(done.rtptime);
-                to_push.push(done);
+                to_push.extend(state.finish_pending());
             }
             if state.pending.is_none() && state.last_pushed == Some(rtptime) {
                 gst::debug!(
@@ -348,7 +354,7 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
                     "dropping late chunk {seq} of a frame already pushed"
                 );
                 if in_order {
-                    self.stats.lock().unwrap().packets_late += 1;
+                    stats.packets_late += 1;
                 }
             } else {
                 let pending = state.pending.get_or_insert_with(|| {
@@ -358,9 +364,7 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
                 });
                 pending.buffer.append(payload);
                 if last_of_frame {
-                    let done = state.pending.take().expect("just filled");
-                    state.last_pushed = Some(done.rtptime);
-                    to_push.push(done);
+                    to_push.extend(state.finish_pending());
                 }
             }
         }
