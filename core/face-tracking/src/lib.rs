@@ -1,0 +1,35 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! Faces in a video meeting, with no GStreamer types: a real detector (rustface, the SeetaFace
+//! funnel-structured cascade, its model embedded at build time), a tracker that gives stable
+//! ids and smooth boxes between detections, owner following by position and appearance, and
+//! helpers that read and paint raw 8-bit pictures in any common layout.
+//!
+//! ```
+//! use face_tracking::{DetectorSettings, FaceDetector, Gray, Tracker, TrackerSettings, WorkingFrame};
+//! let settings = DetectorSettings::default();
+//! let (w, h) = settings.working_size(640, 480);
+//! let frame = WorkingFrame {
+//!     luma: Gray::new(w, h),
+//!     cb: Gray::new(w, h),
+//!     cr: Gray::new(w, h),
+//!     scale: settings.scale(640),
+//! };
+//! let mut detector = FaceDetector::new();
+//! let found = detector.detect(&frame.luma, frame.scale, &settings);
+//! let faces = Tracker::new().update(&frame, Some(&found), &TrackerSettings::default());
+//! assert!(faces.reported.is_empty(), "a black frame has nobody in it");
+//! ```
+
+mod appearance;
+mod detector;
+mod geometry;
+mod planes;
+mod tracker;
+
+pub use appearance::Appearance;
+pub use detector::{Detection, DetectorSettings, FaceDetector, WINDOW};
+pub use geometry::{PixelRect, Rect};
+pub use planes::{Channel, Component, Gray, LayoutError, PictureLayout, WorkingFrame};
+pub use tracker::{Enroll, Face, Faces, Mode, Tracker, TrackerSettings};

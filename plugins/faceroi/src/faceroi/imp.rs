@@ -1,0 +1,804 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+use face_tracking::{
+    Channel, Component, DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect,
+    Tracker, TrackerSettings,
+};
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::prelude::*;
+use std::sync::{LazyLock, Mutex};
+
+const DEFAULT_MIN_FACE_SIZE: u32 = 48;
+const DEFAULT_SCORE_THRESHOLD: f64 = 2.0;
+const DEFAULT_DETECTION_INTERVAL: u32 = 5;
+const DEFAULT_WORKING_WIDTH: u32 = 320;
+const DEFAULT_MAX_FACES: u32 = 8;
+const DEFAULT_MARGIN: u32 = 0;
+const DEFAULT_UPDATES: Updates = Updates::EveryFrame;
+const DEFAULT_DRAW: bool = false;
+const DEFAULT_MODE: Mode = Mode::All;
+const DEFAULT_ENROLL: Enroll = Enroll::Largest;
+const DEFAULT_MASK_OTHERS: MaskOthers = MaskOthers::None;
+const DEFAULT_NO_FACE_ACTION: NoFaceAction = NoFaceAction::Pass;
+// A face missing from this many detections in a row (and at least half a second at 30 fps) is
+// gone: long enough to bridge a turned head or a hand in front of the face.
+const MISSED_DETECTIONS: u32 = 3;
+const MIN_MISSED_FRAMES: u32 = 15;
+const ENROLL_EVENT: &str = "faceroi-enroll";
+const BOX_COLOUR: [u8; 3] = [0, 255, 0];
+const OWNER_BOX_COLOUR: [u8; 3] = [255, 160, 0];
+const FILL_COLOUR: [u8; 3] = [40, 40, 40];
+const BLANK_COLOUR: [u8; 3] = [0, 0, 0];
+
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceRoiUpdates")]
+pub enum Updates {
+    #[enum_value(name = "Every frame: a message for every buffer", nick = "every-frame")]
+    EveryFrame = 0,
+    #[enum_value(
+        name = "On change: a message when the number of faces changes",
+        nick = "on-change"
+    )]
+    OnChange = 1,
+    #[enum_value(
+        name = "On face: a message for every buffer with a face",
+        nick = "on-face"
+    )]
+    OnFace = 2,
+    #[enum_value(
+        name = "None: no faceroi messages (presence is still posted)",
+        nick = "none"
+    )]
+    None = 3,
+}
+
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceRoiMode")]
+pub enum Mode {
+    #[enum_value(name = "All: report every face", nick = "all")]
+    All = 0,
+    #[enum_value(name = "Owner: report only the enrolled owner", nick = "owner")]
+    Owner = 1,
+}
+
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceRoiEnroll")]
+pub enum Enroll {
+    #[enum_value(name = "Largest: the largest face becomes the owner", nick = "largest")]
+    Largest = 0,
+    #[enum_value(name = "First: the face seen first becomes the owner", nick = "first")]
+    First = 1,
+}
+
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceRoiMaskOthers")]
+pub enum MaskOthers {
+    #[enum_value(name = "None: other faces stay visible", nick = "none")]
+    None = 0,
+    #[enum_value(
+        name = "Fill: other faces are painted over in dark grey",
+        nick = "fill"
+    )]
+    Fill = 1,
+    #[enum_value(
+        name = "Pixelate: other faces become coarse blocks (a strong blur)",
+        nick = "pixelate"
+    )]
+    Pixelate = 2,
+}
+
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceRoiNoFaceAction")]
+pub enum NoFaceAction {
+    #[enum_value(name = "Pass: frames without a face go through", nick = "pass")]
+    Pass = 0,
+    #[enum_value(name = "Drop: no frames while nobody is there", nick = "drop")]
+    Drop = 1,
+    #[enum_value(
+        name = "Blank: frames without a face are painted black",
+        nick = "blank"
+    )]
+    Blank = 2,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    min_face_size: u32,
+    score_threshold: f64,
+    detection_interval: u32,
+    working_width: u32,
+    max_faces: u32,
+    margin: u32,
+    updates: Updates,
+    draw: bool,
+    mode: Mode,
+    enroll: Enroll,
+    mask_others: MaskOthers,
+    no_face_action: NoFaceAction,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            min_face_size: DEFAULT_MIN_FACE_SIZE,
+            score_threshold: DEFAULT_SCORE_THRESHOLD,
+            detection_interval: DEFAULT_DETECTION_INTERVAL,
+            working_width: DEFAULT_WORKING_WIDTH,
+            max_faces: DEFAULT_MAX_FACES,
+            margin: DEFAULT_MARGIN,
+            updates: DEFAULT_UPDATES,
+            draw: DEFAULT_DRAW,
+            mode: DEFAULT_MODE,
+            enroll: DEFAULT_ENROLL,
+            mask_others: DEFAULT_MASK_OTHERS,
+            no_face_action: DEFAULT_NO_FACE_ACTION,
+        }
+    }
+}
+
+impl Settings {
+    fn detector(&self) -> DetectorSettings {
+        DetectorSettings {
+            min_face_size: self.min_face_size,
+            score_threshold: self.score_threshold,
+            working_width: self.working_width,
+        }
+    }
+
+    fn tracker(&self) -> TrackerSettings {
+        TrackerSettings {
+            mode: match self.mode {
+                Mode::All => face_tracking::Mode::All,
+                Mode::Owner => face_tracking::Mode::Owner,
+            },
+            enroll: match self.enroll {
+                Enroll::Largest => face_tracking::Enroll::Largest,
+                Enroll::First => face_tracking::Enroll::First,
+            },
+            max_faces: self.max_faces as usize,
+            max_missed_frames: (self.detection_interval * MISSED_DETECTIONS).max(MIN_MISSED_FRAMES),
+        }
+    }
+}
+
+/// What a negotiated format means for reading and painting.
+struct Format {
+    info: gst_video::VideoInfo,
+    components: Vec<Component>,
+}
+
+struct State {
+    detector: FaceDetector,
+    tracker: Tracker,
+    format: Option<Format>,
+    frames: u64,
+    /// Number of faces in the last message, for `updates=on-change`.
+    last_count: Option<usize>,
+    present: Option<bool>,
+    detect_next: bool,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            detector: FaceDetector::new(),
+            tracker: Tracker::new(),
+            format: None,
+            frames: 0,
+            last_count: None,
+            present: None,
+            detect_next: true,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct FaceRoi {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "faceroi",
+        gst::DebugColorFlags::empty(),
+        Some("Face detection and tracking with ROI meta"),
+    )
+});
+
+// 8-bit formats whose components are whole bytes: one description serves all of them.
+const FORMATS: [gst_video::VideoFormat; 17] = [
+    gst_video::VideoFormat::I420,
+    gst_video::VideoFormat::Yv12,
+    gst_video::VideoFormat::Nv12,
+    gst_video::VideoFormat::Nv21,
+    gst_video::VideoFormat::Y42b,
+    gst_video::VideoFormat::Y444,
+    gst_video::VideoFormat::Gray8,
+    gst_video::VideoFormat::Rgb,
+    gst_video::VideoFormat::Bgr,
+    gst_video::VideoFormat::Rgbx,
+    gst_video::VideoFormat::Bgrx,
+    gst_video::VideoFormat::Xrgb,
+    gst_video::VideoFormat::Xbgr,
+    gst_video::VideoFormat::Rgba,
+    gst_video::VideoFormat::Bgra,
+    gst_video::VideoFormat::Argb,
+    gst_video::VideoFormat::Abgr,
+];
+
+/// Each component of a format, as `face-tracking` describes pictures.
+fn components(info: &gst_video::VideoFormatInfo) -> Vec<Component> {
+    (0..info.n_components() as usize)
+        .map(|i| Component {
+            channel: match (info.is_rgb(), i) {
+                (_, 3) => Channel::Alpha,
+                (true, 0) => Channel::Red,
+                (true, 1) => Channel::Green,
+                (true, _) => Channel::Blue,
+                (false, 0) => Channel::Luma,
+                (false, 1) => Channel::Cb,
+                (false, _) => Channel::Cr,
+            },
+            plane: info.plane()[i] as usize,
+            offset: info.poffset()[i] as usize,
+            step: info.pixel_stride()[i].max(1) as usize,
+            x_shift: info.w_sub()[i],
+            y_shift: info.h_sub()[i],
+        })
+        .collect()
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for FaceRoi {
+    const NAME: &'static str = "GstFaceRoi";
+    type Type = super::FaceRoi;
+    type ParentType = gst_base::BaseTransform;
+}
+
+impl ObjectImpl for FaceRoi {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecUInt::builder("min-face-size")
+                    .nick("Minimum face size")
+                    .blurb(
+                        "Smallest face to find, in frame pixels (20-4096); the detector scans a \
+                         copy scaled so such a face is 40 px wide, unless working-width caps it",
+                    )
+                    .minimum(20)
+                    .maximum(4096)
+                    .default_value(DEFAULT_MIN_FACE_SIZE)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("score-threshold")
+                    .nick("Score threshold")
+                    .blurb(
+                        "Detections scoring below this are ignored (0.1-100; about 2 is the edge \
+                         of a face, clear faces score 10-30)",
+                    )
+                    .minimum(0.1)
+                    .maximum(100.0)
+                    .default_value(DEFAULT_SCORE_THRESHOLD)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("detection-interval")
+                    .nick("Detection interval")
+                    .blurb(
+                        "Run the detector every this many frames (1-300) and track faces in \
+                         between",
+                    )
+                    .minimum(1)
+                    .maximum(300)
+                    .default_value(DEFAULT_DETECTION_INTERVAL)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("working-width")
+                    .nick("Working width")
+                    .blurb(
+                        "Widest copy the detector scans, in pixels (0 = as wide as \
+                         min-face-size needs, up to 2048); faces narrower than \
+                         40 x frame width / working-width are not found",
+                    )
+                    .maximum(2048)
+                    .default_value(DEFAULT_WORKING_WIDTH)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("max-faces")
+                    .nick("Maximum faces")
+                    .blurb("Report at most this many faces, largest first (1-64)")
+                    .minimum(1)
+                    .maximum(64)
+                    .default_value(DEFAULT_MAX_FACES)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("margin")
+                    .nick("Margin")
+                    .blurb(
+                        "Widen reported boxes by this percentage of the face on each side, \
+                         more below for the shoulders (0-300; 0 = the face itself)",
+                    )
+                    .maximum(300)
+                    .default_value(DEFAULT_MARGIN)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("updates", DEFAULT_UPDATES)
+                    .nick("Updates")
+                    .blurb("When to post faceroi messages")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("draw")
+                    .nick("Draw")
+                    .blurb("Draw the reported boxes into the picture (green; orange for the owner)")
+                    .default_value(DEFAULT_DRAW)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("mode", DEFAULT_MODE)
+                    .nick("Mode")
+                    .blurb("Report every face, or only the enrolled owner")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("enroll", DEFAULT_ENROLL)
+                    .nick("Enroll")
+                    .blurb("Which face becomes the owner in mode=owner")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("mask-others", DEFAULT_MASK_OTHERS)
+                    .nick("Mask others")
+                    .blurb("In mode=owner, hide the faces of everyone but the owner")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("no-face-action", DEFAULT_NO_FACE_ACTION)
+                    .nick("No-face action")
+                    .blurb("What happens to frames while no face is reported")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt64::builder("owner-id")
+                    .nick("Owner id")
+                    .blurb("Id reported for the enrolled owner (0 = none yet)")
+                    .read_only()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
+            vec![glib::subclass::Signal::builder("enroll-owner")
+                .action()
+                .class_handler(|args| {
+                    let element = args[0].get::<super::FaceRoi>().expect("signal arg");
+                    element.imp().request_enroll();
+                    None
+                })
+                .build()]
+        });
+        SIGNALS.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().unwrap();
+        match pspec.name() {
+            "min-face-size" => s.min_face_size = value.get().expect("type checked upstream"),
+            "score-threshold" => s.score_threshold = value.get().expect("type checked upstream"),
+            "detection-interval" => {
+                s.detection_interval = value.get().expect("type checked upstream")
+            }
+            "working-width" => s.working_width = value.get().expect("type checked upstream"),
+            "max-faces" => s.max_faces = value.get().expect("type checked upstream"),
+            "margin" => s.margin = value.get().expect("type checked upstream"),
+            "updates" => s.updates = value.get().expect("type checked upstream"),
+            "draw" => s.draw = value.get().expect("type checked upstream"),
+            "mode" => s.mode = value.get().expect("type checked upstream"),
+            "enroll" => s.enroll = value.get().expect("type checked upstream"),
+            "mask-others" => s.mask_others = value.get().expect("type checked upstream"),
+            "no-face-action" => s.no_face_action = value.get().expect("type checked upstream"),
+            _ => unimplemented!(),
+        }
+        gst::info!(CAT, imp = self, "{} set to {:?}", pspec.name(), value);
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings.lock().unwrap();
+        match pspec.name() {
+            "min-face-size" => s.min_face_size.to_value(),
+            "score-threshold" => s.score_threshold.to_value(),
+            "detection-interval" => s.detection_interval.to_value(),
+            "working-width" => s.working_width.to_value(),
+            "max-faces" => s.max_faces.to_value(),
+            "margin" => s.margin.to_value(),
+            "updates" => s.updates.to_value(),
+            "draw" => s.draw.to_value(),
+            "mode" => s.mode.to_value(),
+            "enroll" => s.enroll.to_value(),
+            "mask-others" => s.mask_others.to_value(),
+            "no-face-action" => s.no_face_action.to_value(),
+            "owner-id" => {
+                drop(s);
+                let state = self.state.lock().unwrap();
+                state
+                    .as_ref()
+                    .and_then(|st| st.tracker.owner_id())
+                    .unwrap_or(0)
+                    .to_value()
+            }
+            _ => unimplemented!(),
+        }
+    }
+}
+
+impl GstObjectImpl for FaceRoi {}
+
+impl ElementImpl for FaceRoi {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static ELEMENT_METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Face ROI",
+                "Filter/Analyzer/Video",
+                "Detects and tracks faces, attaches region-of-interest meta, follows the owner \
+                 and handles frames without a face",
+                "pixelmeet developers",
+            )
+        });
+        Some(&*ELEMENT_METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst_video::VideoCapsBuilder::new()
+                .format_list(FORMATS)
+                .build();
+            vec![
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .expect("valid template"),
+                gst::PadTemplate::new(
+                    "sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .expect("valid template"),
+            ]
+        });
+        PAD_TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for FaceRoi {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::AlwaysInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        *self.state.lock().unwrap() = Some(State::default());
+        gst::debug!(CAT, imp = self, "started");
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        *self.state.lock().unwrap() = None;
+        Ok(())
+    }
+
+    fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
+        let info = gst_video::VideoInfo::from_caps(incaps)
+            .map_err(|_| gst::loggable_error!(CAT, "cannot parse caps {incaps}"))?;
+        let mut guard = self.state.lock().unwrap();
+        let state = guard
+            .as_mut()
+            .ok_or_else(|| gst::loggable_error!(CAT, "caps before start"))?;
+        let same_geometry = state
+            .format
+            .as_ref()
+            .is_some_and(|f| f.info.width() == info.width() && f.info.height() == info.height());
+        if !same_geometry {
+            // Boxes from another geometry mean nothing here.
+            state.tracker.reset();
+            state.detect_next = true;
+        }
+        gst::debug!(
+            CAT,
+            imp = self,
+            "format {:?} {}x{}",
+            info.format(),
+            info.width(),
+            info.height()
+        );
+        state.format = Some(Format {
+            components: components(&info.format_info()),
+            info,
+        });
+        Ok(())
+    }
+
+    fn sink_event(&self, event: gst::Event) -> bool {
+        if is_enroll_event(&event) {
+            self.request_enroll();
+            return true;
+        }
+        if let gst::EventView::FlushStop(_) = event.view() {
+            if let Some(state) = self.state.lock().unwrap().as_mut() {
+                state.tracker.reset();
+                state.detect_next = true;
+            }
+        }
+        self.parent_sink_event(event)
+    }
+
+    fn src_event(&self, event: gst::Event) -> bool {
+        if is_enroll_event(&event) {
+            self.request_enroll();
+            return true;
+        }
+        self.parent_src_event(event)
+    }
+
+    fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let settings = *self.settings.lock().unwrap();
+        let mut guard = self.state.lock().unwrap();
+        let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
+        let (faces, layout, info) = self.analyse(state, buf, &settings)?;
+        let present = !faces.reported.is_empty();
+        let presence_changed = state.present != Some(present);
+        state.present = Some(present);
+        let count_changed = state.last_count != Some(faces.reported.len());
+        state.last_count = Some(faces.reported.len());
+        drop(guard);
+
+        let blank = !present && settings.no_face_action == NoFaceAction::Blank;
+        let mask = settings.mode == Mode::Owner
+            && settings.mask_others != MaskOthers::None
+            && !faces.others.is_empty();
+        let draw = settings.draw && present;
+        if blank || mask || draw {
+            self.paint(buf, &info, &layout, &faces, &settings, blank)?;
+        }
+
+        let reported: Vec<(Face, PixelRect)> = faces
+            .reported
+            .iter()
+            .filter_map(|f| {
+                let r = f
+                    .rect
+                    .widened(settings.margin)
+                    .to_pixels(info.width(), info.height())?;
+                Some((*f, r))
+            })
+            .collect();
+        for (face, r) in &reported {
+            let mut meta = gst_video::VideoRegionOfInterestMeta::add(
+                buf,
+                "face",
+                (r.x, r.y, r.width, r.height),
+            );
+            meta.set_id(i32::try_from(face.id).unwrap_or(i32::MAX));
+            meta.add_param(
+                gst::Structure::builder("detection")
+                    .field("confidence", face.confidence as f64)
+                    .build(),
+            );
+        }
+
+        let post_faces = match settings.updates {
+            Updates::EveryFrame => true,
+            Updates::OnChange => count_changed,
+            Updates::OnFace => present,
+            Updates::None => false,
+        };
+        if post_faces {
+            self.post(self.faces_message(buf, &reported));
+        }
+        if presence_changed {
+            gst::info!(CAT, imp = self, "face present: {present}");
+            self.post(self.presence_message(buf, present, reported.len()));
+        }
+        if !present && settings.no_face_action == NoFaceAction::Drop {
+            return Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED);
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+}
+
+fn is_enroll_event(event: &gst::Event) -> bool {
+    matches!(
+        event.type_(),
+        gst::EventType::CustomDownstream
+            | gst::EventType::CustomUpstream
+            | gst::EventType::CustomBoth
+    ) && event.structure().is_some_and(|s| s.name() == ENROLL_EVENT)
+}
+
+impl FaceRoi {
+    fn request_enroll(&self) {
+        gst::info!(CAT, imp = self, "owner re-enrollment requested");
+        if let Some(state) = self.state.lock().unwrap().as_mut() {
+            state.tracker.request_enroll();
+            state.detect_next = true;
+        }
+    }
+
+    /// Reads the frame, runs the detector when due and advances the tracker.
+    fn analyse(
+        &self,
+        state: &mut State,
+        buf: &gst::BufferRef,
+        settings: &Settings,
+    ) -> Result<(Faces, PictureLayout, gst_video::VideoInfo), gst::FlowError> {
+        let format = state.format.as_ref().ok_or(gst::FlowError::NotNegotiated)?;
+        let info = format.info.clone();
+        let frame =
+            gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &info).map_err(|_| {
+                gst::element_imp_error!(self, gst::CoreError::Failed, ["cannot map the buffer"]);
+                gst::FlowError::Error
+            })?;
+        let planes: Vec<&[u8]> = (0..frame.n_planes())
+            .map(|p| frame.plane_data(p).unwrap_or(&[]))
+            .collect();
+        let layout = PictureLayout {
+            width: info.width(),
+            height: info.height(),
+            components: format.components.clone(),
+            strides: frame
+                .plane_stride()
+                .iter()
+                .map(|&s| s.max(0) as usize)
+                .collect(),
+        };
+        if let Err(e) = layout.check(&planes.iter().map(|p| p.len()).collect::<Vec<_>>()) {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Format,
+                ["buffer does not fit the caps: {e}"]
+            );
+            return Err(gst::FlowError::Error);
+        }
+        let detector_settings = settings.detector();
+        let (ww, wh) = detector_settings.working_size(info.width(), info.height());
+        let detect = state.detect_next
+            || state
+                .frames
+                .is_multiple_of(settings.detection_interval.max(1) as u64);
+        state.detect_next = false;
+        state.frames += 1;
+        let faces = if detect {
+            let working = layout.working_frame(&planes, ww, wh);
+            let found = state
+                .detector
+                .detect(&working.luma, working.scale, &detector_settings);
+            gst::trace!(CAT, imp = self, "{} detections on {ww}x{wh}", found.len());
+            state
+                .tracker
+                .update(&working, Some(&found), &settings.tracker())
+        } else {
+            let working = layout.working_luma(&planes, ww, wh);
+            state.tracker.update(&working, None, &settings.tracker())
+        };
+        Ok((faces, layout, info))
+    }
+
+    fn paint(
+        &self,
+        buf: &mut gst::BufferRef,
+        info: &gst_video::VideoInfo,
+        layout: &PictureLayout,
+        faces: &Faces,
+        settings: &Settings,
+        blank: bool,
+    ) -> Result<(), gst::FlowError> {
+        let mut frame =
+            gst_video::VideoFrameRef::from_buffer_ref_writable(buf, info).map_err(|_| {
+                gst::element_imp_error!(
+                    self,
+                    gst::CoreError::Failed,
+                    ["cannot map the buffer writable"]
+                );
+                gst::FlowError::Error
+            })?;
+        let n_planes = frame.n_planes() as usize;
+        let mut planes: Vec<&mut [u8]> =
+            frame.planes_data_mut().into_iter().take(n_planes).collect();
+        let (w, h) = (info.width(), info.height());
+        if blank {
+            let all = PixelRect {
+                x: 0,
+                y: 0,
+                width: w,
+                height: h,
+            };
+            layout.fill(&mut planes, all, BLANK_COLOUR);
+            return Ok(());
+        }
+        if settings.mode == Mode::Owner {
+            for other in &faces.others {
+                // Masks cover the head, not just the detected face box.
+                let Some(r) = other.widened(25).to_pixels(w, h) else {
+                    continue;
+                };
+                match settings.mask_others {
+                    MaskOthers::None => {}
+                    MaskOthers::Fill => layout.fill(&mut planes, r, FILL_COLOUR),
+                    MaskOthers::Pixelate => layout.pixelate(&mut planes, r, (r.width / 6).max(8)),
+                }
+            }
+        }
+        if settings.draw {
+            let colour = if settings.mode == Mode::Owner {
+                OWNER_BOX_COLOUR
+            } else {
+                BOX_COLOUR
+            };
+            for f in &faces.reported {
+                if let Some(r) = f.rect.widened(settings.margin).to_pixels(w, h) {
+                    layout.outline(&mut planes, r, (w / 320).max(2), colour);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A message structure with facedetect's timing fields.
+    fn timing(&self, name: &str, buf: &gst::BufferRef) -> gst::structure::Builder {
+        let pts = buf.pts();
+        let segment = self.obj().segment();
+        let segment = segment.downcast_ref::<gst::ClockTime>();
+        let running = segment.and_then(|s| s.to_running_time(pts));
+        let stream = segment.and_then(|s| s.to_stream_time(pts));
+        gst::Structure::builder(name)
+            .field("timestamp", pts.map_or(u64::MAX, |t| t.nseconds()))
+            .field("stream-time", stream.map_or(u64::MAX, |t| t.nseconds()))
+            .field("running-time", running.map_or(u64::MAX, |t| t.nseconds()))
+            .field(
+                "duration",
+                buf.duration().map_or(u64::MAX, |t| t.nseconds()),
+            )
+    }
+
+    fn faces_message(&self, buf: &gst::BufferRef, faces: &[(Face, PixelRect)]) -> gst::Structure {
+        let list = gst::List::new(faces.iter().map(|(f, r)| {
+            gst::Structure::builder("face")
+                .field("x", r.x)
+                .field("y", r.y)
+                .field("width", r.width)
+                .field("height", r.height)
+                .field("confidence", f.confidence as f64)
+                .field("id", u32::try_from(f.id).unwrap_or(u32::MAX))
+                .build()
+        }));
+        self.timing("faceroi", buf).field("faces", list).build()
+    }
+
+    fn presence_message(
+        &self,
+        buf: &gst::BufferRef,
+        present: bool,
+        count: usize,
+    ) -> gst::Structure {
+        self.timing("faceroi-presence", buf)
+            .field("face-present", present)
+            .field("faces", count as u32)
+            .build()
+    }
+
+    fn post(&self, s: gst::Structure) {
+        let msg = gst::message::Element::builder(s).src(&*self.obj()).build();
+        // A harness element has no bus; nobody listening is not an error.
+        let _ = self.obj().post_message(msg);
+    }
+}
