@@ -26,6 +26,7 @@ mod appearance;
 mod detector;
 mod geometry;
 mod planes;
+pub mod synthetic;
 mod tracker;
 
 pub use appearance::Appearance;

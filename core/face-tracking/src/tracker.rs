@@ -73,10 +73,16 @@ pub struct Faces {
 const MIN_IOU: f32 = 0.25;
 // Detections this similar to an existing track are duplicates of it, not a new face.
 const DUPLICATE_IOU: f32 = 0.5;
-// Smoothing: how far a box moves towards each new detection. Small offsets are detector jitter
-// and get the low rate; offsets of a fifth of the face or more are real motion and are taken.
-const POSITION_RATE: f32 = 0.3;
+// Smoothing: how far a box moves towards each new detection. Offsets up to a tenth of the face
+// are detector jitter (the cascade's boxes wobble by about that much on a still face) and get
+// the low rate; from a third of the face on the track has lost its face and jumps to it.
+const POSITION_RATE: f32 = 0.2;
+const JITTER_OFFSET: f32 = 0.1;
+const JUMP_OFFSET: f32 = 0.35;
 const SIZE_RATE: f32 = 0.15;
+// The reported box moves only when the filtered one is this fraction of the face away, so a
+// still face gets a box that does not move at all.
+const DEADBAND: f32 = 0.03;
 // Appearance rules for the owner, as Bhattacharyya coefficients (see appearance.rs).
 const OWNER_MIN_SIMILARITY: f32 = 0.55;
 const OWNER_SWAP_MARGIN: f32 = 0.12;
@@ -94,7 +100,10 @@ type Template = Gray;
 #[derive(Clone, Debug)]
 struct Track {
     id: u64,
+    /// Filtered position, updated every frame.
     rect: Rect,
+    /// Reported position: follows `rect` outside a dead band.
+    shown: Rect,
     velocity: (f32, f32),
     score: f32,
     hits: u32,
@@ -242,6 +251,7 @@ impl Tracker {
             let mut t = Track {
                 id: self.next_id,
                 rect: d.rect,
+                shown: d.rect,
                 velocity: (0.0, 0.0),
                 score: d.score,
                 hits: 1,
@@ -343,7 +353,7 @@ impl Track {
     fn face(&self) -> Face {
         Face {
             id: self.id,
-            rect: self.rect,
+            rect: self.shown,
             confidence: self.score,
         }
     }
@@ -353,7 +363,8 @@ impl Track {
         let (cx, cy) = self.rect.center();
         let (dx, dy) = d.rect.center();
         let offset = ((dx - cx).powi(2) + (dy - cy).powi(2)).sqrt() / self.rect.width.max(1.0);
-        let rate = (POSITION_RATE + 3.5 * offset).min(1.0);
+        let ramp = ((offset - JITTER_OFFSET) / (JUMP_OFFSET - JITTER_OFFSET)).clamp(0.0, 1.0);
+        let rate = POSITION_RATE + (1.0 - POSITION_RATE) * ramp;
         let size_change = (d.rect.width / self.rect.width.max(1.0) - 1.0).abs();
         let size_rate = (SIZE_RATE + size_change).min(1.0);
         let width = self.rect.width + (d.rect.width - self.rect.width) * size_rate;
@@ -366,6 +377,21 @@ impl Track {
         self.last_seen = now;
         self.matched_now = true;
         self.template = take_template(frame, &self.rect);
+        self.settle();
+    }
+
+    /// Moves the reported box to the filtered one once they are a dead band apart, or at once
+    /// while the face is moving (the band is for stillness, not to lag behind motion).
+    fn settle(&mut self) {
+        let (ax, ay) = self.rect.center();
+        let (bx, by) = self.shown.center();
+        let band = DEADBAND * self.shown.width.max(1.0);
+        let moved = (ax - bx).abs().max((ay - by).abs());
+        let resized = (self.rect.width - self.shown.width).abs();
+        let speed = self.velocity.0.abs().max(self.velocity.1.abs());
+        if moved > band || resized > 2.0 * band || speed > band / 2.0 {
+            self.shown = self.rect;
+        }
     }
 }
 
@@ -398,6 +424,11 @@ fn take_template(frame: &WorkingFrame, rect: &Rect) -> Option<Template> {
 /// Moves a track to where its face went since the last frame: search around the position its
 /// velocity predicts for the best brightness-normalised match of its template.
 fn follow_motion(t: &mut Track, frame: &WorkingFrame) {
+    follow_template(t, frame);
+    t.settle();
+}
+
+fn follow_template(t: &mut Track, frame: &WorkingFrame) {
     let predicted = t.rect.translated(t.velocity.0, t.velocity.1);
     let Some(template) = &t.template else {
         t.rect = predicted;

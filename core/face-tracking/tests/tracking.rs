@@ -1,0 +1,299 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! Detector and tracker together on drawn people: stable ids, no jitter, motion followed between
+//! detections, misses bridged, and the owner kept when a second person crosses.
+
+use face_tracking::synthetic::{background_i420, i420_planes, Person};
+use face_tracking::{
+    Channel, Component, DetectorSettings, FaceDetector, Faces, Mode, PictureLayout, Tracker,
+    TrackerSettings,
+};
+
+const W: usize = 640;
+const H: usize = 480;
+
+fn layout() -> PictureLayout {
+    let c = |channel, plane, shift| Component {
+        channel,
+        plane,
+        offset: 0,
+        step: 1,
+        x_shift: shift,
+        y_shift: shift,
+    };
+    PictureLayout {
+        width: W as u32,
+        height: H as u32,
+        components: vec![
+            c(Channel::Luma, 0, 0),
+            c(Channel::Cb, 1, 1),
+            c(Channel::Cr, 2, 1),
+        ],
+        strides: vec![W, W / 2, W / 2],
+    }
+}
+
+/// People drawn in order (later ones in front) on a background that changes a little each
+/// frame, like camera noise.
+fn picture(people: &[Person], frame: usize) -> Vec<u8> {
+    let mut data = background_i420(W, H, frame);
+    for p in people {
+        p.draw_i420(i420_planes(&mut data, W, H), W, H);
+    }
+    data
+}
+
+struct Run {
+    detector: FaceDetector,
+    tracker: Tracker,
+    settings: DetectorSettings,
+    interval: usize,
+    frame: usize,
+}
+
+impl Run {
+    fn new(interval: usize) -> Self {
+        Run {
+            detector: FaceDetector::new(),
+            tracker: Tracker::new(),
+            settings: DetectorSettings::default(),
+            interval,
+            frame: 0,
+        }
+    }
+
+    fn step(&mut self, people: &[Person], tracker_settings: &TrackerSettings) -> Faces {
+        let data = picture(people, self.frame);
+        let l = layout();
+        let (y, rest) = data.split_at(W * H);
+        let (u, v) = rest.split_at(W * H / 4);
+        let (ww, wh) = self.settings.working_size(W as u32, H as u32);
+        let working = l.working_frame(&[y, u, v], ww, wh);
+        let detections = (self.frame % self.interval == 0).then(|| {
+            self.detector
+                .detect(&working.luma, working.scale, &self.settings)
+        });
+        self.frame += 1;
+        self.tracker
+            .update(&working, detections.as_deref(), tracker_settings)
+    }
+}
+
+fn owner_look() -> Person {
+    Person {
+        x: 200.0,
+        y: 200.0,
+        size: 130.0,
+        skin: 190,
+        shirt: [70, 170, 110],
+    }
+}
+
+fn stranger_look() -> Person {
+    Person {
+        x: 450.0,
+        y: 210.0,
+        size: 120.0,
+        skin: 150,
+        shirt: [150, 90, 200],
+    }
+}
+
+#[test]
+fn drawn_faces_are_found_where_they_are() {
+    let mut run = Run::new(1);
+    for size in [100.0, 150.0, 220.0] {
+        let person = Person {
+            size,
+            ..owner_look()
+        };
+        run.tracker = Tracker::new();
+        let faces = run.step(&[person], &TrackerSettings::default());
+        assert_eq!(faces.reported.len(), 1, "size {size}");
+        let iou = faces.reported[0].rect.iou(&person.face_box());
+        assert!(iou >= 0.5, "size {size}: iou {iou} {:?}", faces.reported[0]);
+        assert!(
+            faces.reported[0].confidence > 2.0,
+            "below the score threshold"
+        );
+    }
+}
+
+#[test]
+fn a_still_face_keeps_its_id_and_its_box_does_not_jitter() {
+    let mut run = Run::new(1);
+    let settings = TrackerSettings::default();
+    let mut xs = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..40 {
+        let faces = run.step(&[owner_look()], &settings);
+        assert_eq!(faces.reported.len(), 1);
+        xs.push(faces.reported[0].rect.x);
+        ids.push(faces.reported[0].id);
+    }
+    assert!(ids.iter().all(|&id| id == ids[0]), "{ids:?}");
+    let tail = &xs[10..];
+    let mean = tail.iter().sum::<f32>() / tail.len() as f32;
+    let spread = tail.iter().map(|x| (x - mean).abs()).fold(0.0, f32::max);
+    assert!(
+        spread <= 1.5,
+        "box moved {spread} px while the face stood still: {xs:?}"
+    );
+}
+
+#[test]
+fn boxes_follow_motion_between_detections() {
+    let mut run = Run::new(10);
+    let settings = TrackerSettings::default();
+    let mut worst = 0.0f32;
+    for i in 0..60 {
+        let person = Person {
+            x: 150.0 + 5.0 * i as f32,
+            y: 200.0 + 1.5 * i as f32,
+            ..owner_look()
+        };
+        let faces = run.step(&[person], &settings);
+        assert_eq!(faces.reported.len(), 1, "frame {i}");
+        let (fx, fy) = faces.reported[0].rect.center();
+        let (tx, ty) = person.face_box().center();
+        if i >= 10 {
+            worst = worst.max(((fx - tx).powi(2) + (fy - ty).powi(2)).sqrt());
+        }
+    }
+    // Without following, a box would lag up to 9 frames x 5.2 px = 47 px behind.
+    assert!(worst < 12.0, "box lagged {worst} px behind the face");
+}
+
+#[test]
+fn short_misses_are_bridged_and_long_ones_are_not() {
+    let mut run = Run::new(1);
+    let settings = TrackerSettings::default();
+    let first = run.step(&[owner_look()], &settings).reported[0].id;
+    run.step(&[owner_look()], &settings);
+    for _ in 0..8 {
+        let faces = run.step(&[], &settings);
+        assert_eq!(faces.reported.len(), 1, "a short miss keeps the face");
+    }
+    assert_eq!(run.step(&[owner_look()], &settings).reported[0].id, first);
+    let mut gone_after = None;
+    for i in 0..30 {
+        if run.step(&[], &settings).reported.is_empty() && gone_after.is_none() {
+            gone_after = Some(i);
+        }
+    }
+    assert_eq!(gone_after, Some(settings.max_missed_frames as usize));
+    assert_ne!(run.step(&[owner_look()], &settings).reported[0].id, first);
+}
+
+#[test]
+fn owner_keeps_the_id_when_a_second_person_crosses() {
+    let mut run = Run::new(5);
+    let settings = TrackerSettings {
+        mode: Mode::Owner,
+        ..Default::default()
+    };
+    let mut owner_id = None;
+    let mut on_owner = 0;
+    let frames = 120;
+    for i in 0..frames {
+        let t = i as f32;
+        let owner = Person {
+            x: 150.0 + 3.0 * t,
+            ..owner_look()
+        };
+        let mut people = vec![owner];
+        // The stranger walks in from the right after 20 frames, crosses in front of the
+        // owner and walks on to the left.
+        if i >= 20 {
+            people.push(Person {
+                x: 600.0 - 4.0 * (t - 20.0),
+                ..stranger_look()
+            });
+        }
+        let faces = run.step(&people, &settings);
+        assert!(faces.reported.len() <= 1, "frame {i}: {:?}", faces.reported);
+        if let Some(f) = faces.reported.first() {
+            assert_eq!(
+                *owner_id.get_or_insert(f.id),
+                f.id,
+                "frame {i}: owner id changed"
+            );
+            let crossing = (people.len() == 2) && (people[1].x - owner.x).abs() < owner.size;
+            if f.rect.iou(&owner.face_box()) >= 0.4 {
+                on_owner += 1;
+            } else {
+                assert!(
+                    crossing,
+                    "frame {i}: the reported box left the owner: {f:?}"
+                );
+            }
+            if people.len() == 2 && !crossing && (people[1].x - owner.x).abs() > 1.5 * owner.size {
+                assert!(
+                    faces
+                        .others
+                        .iter()
+                        .any(|o| o.iou(&people[1].face_box()) > 0.3),
+                    "frame {i}: the stranger is not among the others to mask"
+                );
+            }
+        }
+    }
+    assert!(
+        on_owner >= frames * 8 / 10,
+        "owner reported on {on_owner} of {frames} frames"
+    );
+    assert_eq!(run.tracker.owner_id(), owner_id);
+}
+
+#[test]
+fn an_owner_who_leaves_is_found_again_and_a_stranger_is_not_taken_for_them() {
+    let mut run = Run::new(2);
+    let settings = TrackerSettings {
+        mode: Mode::Owner,
+        ..Default::default()
+    };
+    let mut owner_id = None;
+    for _ in 0..10 {
+        owner_id = run
+            .step(&[owner_look()], &settings)
+            .reported
+            .first()
+            .map(|f| f.id);
+    }
+    let owner_id = owner_id.expect("owner enrolled");
+    // The owner leaves; a stranger sits where the owner was.
+    let stranger = Person {
+        x: 200.0,
+        ..stranger_look()
+    };
+    for i in 0..40 {
+        let faces = run.step(&[stranger], &settings);
+        if i > settings.max_missed_frames as usize {
+            assert!(
+                faces.reported.is_empty(),
+                "frame {i}: stranger reported as owner"
+            );
+            assert_eq!(faces.others.len(), 1);
+        }
+    }
+    // The owner comes back on the other side.
+    let back = Person {
+        x: 480.0,
+        ..owner_look()
+    };
+    let mut found = false;
+    for _ in 0..10 {
+        let faces = run.step(&[stranger, back], &settings);
+        if let Some(f) = faces.reported.first() {
+            assert_eq!(f.id, owner_id);
+            assert!(f.rect.iou(&back.face_box()) > 0.4);
+            found = true;
+        }
+    }
+    assert!(found, "the returning owner was not found");
+    // A new enrollment takes the largest face: here the owner again, under the same id.
+    run.tracker.request_enroll();
+    let faces = run.step(&[stranger, back], &settings);
+    assert_eq!(faces.reported.len(), 1);
+}
