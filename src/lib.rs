@@ -11,5 +11,6 @@ pub mod y4m;
 pub fn init() -> Result<(), Box<dyn std::error::Error>> {
     gst::init()?;
     gstpixeldiff::plugin_register_static()?;
+    gstfaceroi::plugin_register_static()?;
     Ok(())
 }

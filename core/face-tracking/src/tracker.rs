@@ -331,8 +331,11 @@ fn rebind_owner(owner: &mut Owner, tracks: &[Track]) {
         .map(|t| (look(t), t))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((other_look, other)) = best_other {
+        // Leave a track only when it stopped looking like the owner (a crossing swapped the
+        // boxes) and another clearly looks more like them.
+        let current_doubtful = current_look < OWNER_MIN_SIMILARITY;
         let wanted = current_look + OWNER_SWAP_MARGIN;
-        if other_look >= OWNER_MIN_SIMILARITY && other_look > wanted {
+        if current_doubtful && other_look >= OWNER_MIN_SIMILARITY && other_look > wanted {
             owner.track = Some(other.id);
             return;
         }
