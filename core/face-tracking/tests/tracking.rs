@@ -70,7 +70,7 @@ impl Run {
         let (u, v) = rest.split_at(W * H / 4);
         let (ww, wh) = self.settings.working_size(W as u32, H as u32);
         let working = l.working_frame(&[y, u, v], ww, wh);
-        let detections = (self.frame % self.interval == 0).then(|| {
+        let detections = self.frame.is_multiple_of(self.interval).then(|| {
             self.detector
                 .detect(&working.luma, working.scale, &self.settings)
         });
