@@ -43,6 +43,8 @@ iface=${PIXELMEET_IFACE:-}
 relay=""
 verbose=0
 netsim=""
+owner_only=0
+no_face=pass
 
 common_usage() {
   cat <<USAGE
@@ -53,6 +55,8 @@ Video:
   --pattern NAME      videotestsrc pattern when there is no camera (default ball)
   --share-camera PATH also publish the raw camera on shared memory PATH for other local apps
   --camera-shm PATH   take video from a pixelmeet --share-camera PATH instead of a camera
+  --owner-only        send only the camera owner's face region sharply; other faces are pixelated
+  --no-face ACTION    while nobody is in front of the camera: pass, drop (send no video) or blank
 Network:
   --host H            where to send (default 127.0.0.1)  --port P       its base port (default 5000)
   --listen L          local base port (default: --port)  --latency MS   jitter buffer (default 50)
@@ -103,6 +107,8 @@ parse_options() {
       --relay) relay=$2; shift ;;
       --verbose) verbose=1 ;;
       --netsim) netsim=$2; shift ;;
+      --owner-only) owner_only=1 ;;
+      --no-face) no_face=$2; shift ;;
       -h|--help) usage; exit 0 ;;
       *) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -112,6 +118,7 @@ parse_options() {
   for v in width height fps quality bitrate latency seconds port slot participants ttl; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v wants a whole number, not '${!v}'"
   done
+  case "$no_face" in pass|drop|blank) ;; *) die "--no-face wants pass, drop or blank" ;; esac
   [ -n "$listen" ] || listen=$port
   [[ $listen =~ ^[0-9]+$ ]] || die "--listen wants a port number"
   [ "$slot" -lt "$participants" ] || die "--slot must be below --participants"
@@ -127,7 +134,7 @@ prepare() {
   source "$top/scripts/setup.sh"
   export PATH="$HOME/.cargo/bin:$PATH"
   if [ -z "${PIXELMEET_NO_BUILD:-}" ]; then
-    (cd "$top" && cargo build --release -q -p gst-plugin-pixeldiff)
+    (cd "$top" && cargo build --release -q -p gst-plugin-pixeldiff -p gst-plugin-faceroi)
   fi
   export GST_PLUGIN_PATH="$top/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
   need pixeldiffenc "the pixelmeet plugins (cargo build --release in $top)"
@@ -232,7 +239,12 @@ video_source() {
     echo "! tee name=camera camera. ! queue leaky=downstream max-size-buffers=2 ! shmsink socket-path=$share_camera shm-size=$((width * height * 8)) wait-for-connection=false sync=false camera. ! queue max-size-buffers=2 leaky=downstream"
   fi
   # The face and background elements join the chain once they exist.
-  if gst-inspect-1.0 faceroi >/dev/null 2>&1; then echo "! faceroi"; fi
+  if gst-inspect-1.0 faceroi >/dev/null 2>&1; then
+    # Faces widened to head and shoulders feed pixeldiffenc's ROI priority.
+    local faces="faceroi updates=on-change margin=60 no-face-action=$no_face"
+    [ "$owner_only" = 1 ] && faces="$faces mode=owner mask-others=pixelate"
+    echo "! $faces"
+  fi
   if gst-inspect-1.0 bgreplace >/dev/null 2>&1; then echo "! bgreplace"; fi
 }
 
