@@ -38,6 +38,7 @@ fn stranger_look() -> Person {
 
 /// An I420 `W` x `H` frame with `people` drawn on it, stamped as frame `index`.
 fn frame(people: &[Person], index: u64) -> gst::Buffer {
+    init();
     let (w, h) = (W as usize, H as usize);
     let mut data = background_i420(w, h, index as usize);
     for p in people {
