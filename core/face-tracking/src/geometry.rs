@@ -101,17 +101,6 @@ impl Rect {
     }
 }
 
-impl PixelRect {
-    pub fn to_rect(self) -> Rect {
-        Rect::new(
-            self.x as f32,
-            self.y as f32,
-            self.width as f32,
-            self.height as f32,
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,11 +56,6 @@ impl Gray {
             data: vec![0; width * height],
         }
     }
-
-    #[inline]
-    pub fn at(&self, x: usize, y: usize) -> u8 {
-        self.data[y * self.width + x]
-    }
 }
 
 /// The picture at detection scale: luma and both colour differences at the same size.

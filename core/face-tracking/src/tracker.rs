@@ -112,7 +112,6 @@ struct Track {
     last_seen: u64,
     template: Option<Template>,
     appearance: Option<Appearance>,
-    matched_now: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -166,7 +165,6 @@ impl Tracker {
     ) -> Faces {
         self.frame += 1;
         for t in &mut self.tracks {
-            t.matched_now = false;
             follow_motion(t, frame);
         }
         if let Some(detections) = detections {
@@ -197,7 +195,7 @@ impl Tracker {
             .iter()
             .map(|d| Appearance::measure(frame, &d.rect))
             .collect();
-        let owner = self.owner.clone();
+        let owner = self.owner.as_ref();
         // Candidate pairs scored by overlap, with appearance as the tie-breaker when people
         // are close; the owner's track only takes detections that look like the owner.
         let mut pairs = Vec::new();
@@ -211,7 +209,7 @@ impl Tracker {
                     .appearance
                     .as_ref()
                     .map_or(0.5, |a| a.similarity(&appearances[di]));
-                if let Some(o) = owner.as_ref().filter(|o| o.track == Some(t.id)) {
+                if let Some(o) = owner.filter(|o| o.track == Some(t.id)) {
                     if o.appearance.similarity(&appearances[di]) < OWNER_MIN_SIMILARITY {
                         continue;
                     }
@@ -259,7 +257,6 @@ impl Tracker {
                 last_seen: self.frame,
                 template: None,
                 appearance: Some(appearances[di].clone()),
-                matched_now: true,
             };
             t.template = take_template(frame, &t.rect);
             self.next_id += 1;
@@ -287,7 +284,7 @@ impl Tracker {
                 });
             }
         }
-        let tracks = &self.tracks;
+        let (tracks, now) = (&self.tracks, self.frame);
         if let Some(owner) = &mut self.owner {
             if owner
                 .track
@@ -296,7 +293,7 @@ impl Tracker {
                 owner.track = None;
             }
             if detected {
-                rebind_owner(owner, tracks);
+                rebind_owner(owner, tracks, now);
             }
         }
         let owner_track = self.owner.as_ref().and_then(|o| o.track);
@@ -315,7 +312,7 @@ impl Tracker {
 
 /// Keeps the owner on the track that looks most like them: takes over a better-looking track
 /// (after a crossing swapped boxes), finds them again after they left, and learns slowly.
-fn rebind_owner(owner: &mut Owner, tracks: &[Track]) {
+fn rebind_owner(owner: &mut Owner, tracks: &[Track], now: u64) {
     let look = |t: &Track| {
         t.appearance
             .as_ref()
@@ -327,7 +324,7 @@ fn rebind_owner(owner: &mut Owner, tracks: &[Track]) {
     let current_look = current.map_or(0.0, look);
     let best_other = tracks
         .iter()
-        .filter(|t| Some(t.id) != owner.track && t.matched_now)
+        .filter(|t| Some(t.id) != owner.track && t.last_seen == now)
         .map(|t| (look(t), t))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((other_look, other)) = best_other {
@@ -340,7 +337,7 @@ fn rebind_owner(owner: &mut Owner, tracks: &[Track]) {
             return;
         }
     }
-    if let Some(t) = current.filter(|t| t.matched_now) {
+    if let Some(t) = current.filter(|t| t.last_seen == now) {
         let alone = tracks
             .iter()
             .all(|o| o.id == t.id || o.rect.iou(&t.rect) == 0.0);
@@ -378,7 +375,6 @@ impl Track {
         self.hits += 1;
         self.misses = 0;
         self.last_seen = now;
-        self.matched_now = true;
         self.template = take_template(frame, &self.rect);
         self.settle();
     }
