@@ -3,7 +3,7 @@
 
 use face_tracking::{
     Channel, Component, DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect,
-    Tracker, TrackerSettings,
+    Rect, Tracker, TrackerSettings,
 };
 use gst::glib;
 use gst::prelude::*;
@@ -182,9 +182,8 @@ struct State {
     tracker: Tracker,
     format: Option<Format>,
     frames: u64,
-    /// Number of faces in the last message, for `updates=on-change`.
+    /// Number of faces reported for the previous frame: `updates=on-change` and presence.
     last_count: Option<usize>,
-    present: Option<bool>,
     detect_next: bool,
 }
 
@@ -196,7 +195,6 @@ impl Default for State {
             format: None,
             frames: 0,
             last_count: None,
-            present: None,
             detect_next: true,
         }
     }
@@ -556,20 +554,10 @@ impl BaseTransformImpl for FaceRoi {
         let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
         let (faces, layout, info) = self.analyse(state, buf, &settings)?;
         let present = !faces.reported.is_empty();
-        let presence_changed = state.present != Some(present);
-        state.present = Some(present);
-        let count_changed = state.last_count != Some(faces.reported.len());
-        state.last_count = Some(faces.reported.len());
+        let previous = state.last_count.replace(faces.reported.len());
+        let presence_changed = previous.map(|n| n > 0) != Some(present);
+        let count_changed = previous != Some(faces.reported.len());
         drop(guard);
-
-        let blank = !present && settings.no_face_action == NoFaceAction::Blank;
-        let mask = settings.mode == Mode::Owner
-            && settings.mask_others != MaskOthers::None
-            && !faces.others.is_empty();
-        let draw = settings.draw && present;
-        if blank || mask || draw {
-            self.paint(buf, &info, &layout, &faces, &settings, blank)?;
-        }
 
         let reported: Vec<(Face, PixelRect)> = faces
             .reported
@@ -582,6 +570,22 @@ impl BaseTransformImpl for FaceRoi {
                 Some((*f, r))
             })
             .collect();
+        let blank = !present && settings.no_face_action == NoFaceAction::Blank;
+        let mask = settings.mode == Mode::Owner
+            && settings.mask_others != MaskOthers::None
+            && !faces.others.is_empty();
+        let draw = settings.draw && present;
+        if blank || mask || draw {
+            self.paint(
+                buf,
+                &info,
+                &layout,
+                &reported,
+                &faces.others,
+                &settings,
+                blank,
+            )?;
+        }
         for (face, r) in &reported {
             let mut meta = gst_video::VideoRegionOfInterestMeta::add(
                 buf,
@@ -693,12 +697,15 @@ impl FaceRoi {
         Ok((faces, layout, info))
     }
 
+    /// Blanks the frame, or masks `others` and outlines the `reported` boxes, as set.
+    #[allow(clippy::too_many_arguments)]
     fn paint(
         &self,
         buf: &mut gst::BufferRef,
         info: &gst_video::VideoInfo,
         layout: &PictureLayout,
-        faces: &Faces,
+        reported: &[(Face, PixelRect)],
+        others: &[Rect],
         settings: &Settings,
         blank: bool,
     ) -> Result<(), gst::FlowError> {
@@ -726,7 +733,7 @@ impl FaceRoi {
             return Ok(());
         }
         if settings.mode == Mode::Owner {
-            for other in &faces.others {
+            for other in others {
                 // Masks cover the head, not just the detected face box.
                 let Some(r) = other.widened(25).to_pixels(w, h) else {
                     continue;
@@ -744,10 +751,8 @@ impl FaceRoi {
             } else {
                 BOX_COLOUR
             };
-            for f in &faces.reported {
-                if let Some(r) = f.rect.widened(settings.margin).to_pixels(w, h) {
-                    layout.outline(&mut planes, r, (w / 320).max(2), colour);
-                }
+            for (_, r) in reported {
+                layout.outline(&mut planes, *r, (w / 320).max(2), colour);
             }
         }
         Ok(())
