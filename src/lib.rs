@@ -3,6 +3,7 @@
 
 //! Shared helpers for pixelmeet's examples, integration tests and benchmark program.
 
+pub mod faces;
 pub mod quality;
 pub mod rd;
 pub mod y4m;

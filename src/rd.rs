@@ -81,7 +81,7 @@ pub fn run_to_eos(pipeline: &gst::Pipeline, timeout: Duration) -> Result<(), Err
     result
 }
 
-fn set_source(pipeline: &gst::Pipeline, clip: &Path) -> Result<(), Error> {
+pub(crate) fn set_source(pipeline: &gst::Pipeline, clip: &Path) -> Result<(), Error> {
     let src = pipeline
         .by_name("src")
         .ok_or("pipeline has no element named `src`")?;
@@ -262,15 +262,19 @@ pub fn measure_rd(
     })
 }
 
-/// CPU seconds this process spends running `description` (which must name its filesrc `src`)
-/// on `clip` to end of stream.
-fn run_cpu_seconds(description: &str, clip: &Path, timeout: Duration) -> Result<f64, Error> {
+/// CPU and wall-clock seconds this process spends running `description` (which must name its
+/// filesrc `src`) on `clip` to end of stream.
+pub fn run_timed(description: &str, clip: &Path, timeout: Duration) -> Result<(f64, f64), Error> {
     let pipeline = launch(description)?;
     set_source(&pipeline, clip)?;
     let t0 = process_cpu_time()?;
+    let wall = std::time::Instant::now();
     run_to_eos(&pipeline, timeout)?;
     let t1 = process_cpu_time()?;
-    Ok((t1.saturating_sub(t0)).as_secs_f64())
+    Ok((
+        t1.saturating_sub(t0).as_secs_f64(),
+        wall.elapsed().as_secs_f64(),
+    ))
 }
 
 /// Median over `runs` of the CPU seconds the encoder alone costs on `clip`:
@@ -289,8 +293,8 @@ pub fn encoder_cpu_seconds(
     let with_enc = format!("filesrc name=src ! y4mdec ! {enc} ! fakesink sync=false");
     let mut diffs = Vec::with_capacity(runs);
     for _ in 0..runs.max(1) {
-        let b = run_cpu_seconds(base, clip, timeout)?;
-        let e = run_cpu_seconds(&with_enc, clip, timeout)?;
+        let (b, _) = run_timed(base, clip, timeout)?;
+        let (e, _) = run_timed(&with_enc, clip, timeout)?;
         diffs.push(e - b);
     }
     Ok(median(&mut diffs))

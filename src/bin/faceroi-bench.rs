@@ -10,10 +10,10 @@
 //! cargo run --release --bin faceroi-bench -- [--media DIR] [--clip CLIP.y4m] [--markdown]
 //! ```
 
-use gst::prelude::*;
-use pixelmeet::rd::{launch, process_cpu_time, run_to_eos, Error};
+use pixelmeet::faces::{detect_photo, matched, media_dir, read_annotations};
+use pixelmeet::rd::{run_timed, Error};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One detector configuration: the element as written in a pipeline and the format it takes.
 struct Config {
@@ -50,75 +50,6 @@ const FACEDETECT: Config = Config {
     message: "facedetect",
 };
 
-#[derive(Clone, Copy, Debug)]
-struct BoxF {
-    x: f64,
-    y: f64,
-    w: f64,
-    h: f64,
-}
-
-impl BoxF {
-    fn iou(&self, o: &BoxF) -> f64 {
-        let iw = (self.x + self.w).min(o.x + o.w) - self.x.max(o.x);
-        let ih = (self.y + self.h).min(o.y + o.h) - self.y.max(o.y);
-        if iw <= 0.0 || ih <= 0.0 {
-            return 0.0;
-        }
-        let inter = iw * ih;
-        inter / (self.w * self.h + o.w * o.h - inter)
-    }
-}
-
-/// Faces in the last detector message of one photo.
-fn detect_photo(config: &Config, photo: &Path) -> Result<Vec<BoxF>, Error> {
-    let pipeline = launch(&format!(
-        "filesrc location=\"{}\" ! jpegdec ! videoconvert ! video/x-raw,format={} ! {} ! fakesink",
-        photo.display(),
-        config.format,
-        config.element
-    ))?;
-    let bus = pipeline.bus().ok_or("no bus")?;
-    pipeline
-        .set_state(gst::State::Playing)
-        .map_err(|_| "pipeline refused to start")?;
-    let mut faces = Vec::new();
-    let mut result = Ok(());
-    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
-        match msg.view() {
-            gst::MessageView::Element(e) => {
-                let Some(s) = e.structure().filter(|s| s.name() == config.message) else {
-                    continue;
-                };
-                faces = s
-                    .get::<gst::List>("faces")
-                    .map_err(|e| format!("{}: {e}", config.message))?
-                    .iter()
-                    .filter_map(|v| v.get::<gst::Structure>().ok())
-                    .map(|f| {
-                        let n = |k: &str| f.get::<u32>(k).unwrap_or(0) as f64;
-                        BoxF {
-                            x: n("x"),
-                            y: n("y"),
-                            w: n("width"),
-                            h: n("height"),
-                        }
-                    })
-                    .collect();
-            }
-            gst::MessageView::Eos(_) => break,
-            gst::MessageView::Error(e) => {
-                result = Err(format!("{}: {}", photo.display(), e.error()));
-                break;
-            }
-            _ => {}
-        }
-    }
-    let _ = pipeline.set_state(gst::State::Null);
-    result?;
-    Ok(faces)
-}
-
 struct Scores {
     truths: usize,
     detections: usize,
@@ -127,46 +58,7 @@ struct Scores {
     in_negatives: usize,
 }
 
-/// One-to-one matching: each true face takes the best unmatched detection at the threshold.
-fn hits(truth: &[BoxF], found: &[BoxF], threshold: f64) -> usize {
-    let mut used = vec![false; found.len()];
-    let mut n = 0;
-    for t in truth {
-        let best = found
-            .iter()
-            .enumerate()
-            .filter(|(i, f)| !used[*i] && f.iou(t) >= threshold)
-            .max_by(|a, b| a.1.iou(t).total_cmp(&b.1.iou(t)));
-        if let Some((i, _)) = best {
-            used[i] = true;
-            n += 1;
-        }
-    }
-    n
-}
-
 fn score_photos(config: &Config, media: &Path) -> Result<Scores, Error> {
-    let csv = std::fs::read_to_string(media.join("faces/annotations.csv"))
-        .map_err(|e| format!("{}: {e}", media.join("faces/annotations.csv").display()))?;
-    let mut photos: Vec<(String, Vec<BoxF>)> = Vec::new();
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() < 8 {
-            continue;
-        }
-        if photos.last().is_none_or(|p| p.0 != f[0]) {
-            photos.push((f[0].to_owned(), Vec::new()));
-        }
-        if f[7] == "face" {
-            let n = |i: usize| f[i].parse::<f64>().unwrap_or(0.0);
-            photos.last_mut().expect("pushed").1.push(BoxF {
-                x: n(3),
-                y: n(4),
-                w: n(5),
-                h: n(6),
-            });
-        }
-    }
     let mut s = Scores {
         truths: 0,
         detections: 0,
@@ -174,36 +66,31 @@ fn score_photos(config: &Config, media: &Path) -> Result<Scores, Error> {
         hits_03: 0,
         in_negatives: 0,
     };
-    for (file, truth) in &photos {
-        let found = detect_photo(config, &media.join("faces").join(file))?;
-        s.truths += truth.len();
+    for photo in read_annotations(media)? {
+        let path = media.join("faces").join(&photo.file);
+        let found = detect_photo(config.element, config.format, config.message, &path)?;
+        s.truths += photo.faces.len();
         s.detections += found.len();
-        s.hits_05 += hits(truth, &found, 0.5);
-        s.hits_03 += hits(truth, &found, 0.3);
-        if truth.is_empty() {
+        s.hits_05 += matched(&photo.faces, &found, 0.5);
+        s.hits_03 += matched(&photo.faces, &found, 0.3);
+        if photo.faces.is_empty() {
             s.in_negatives += found.len();
         }
     }
     Ok(s)
 }
 
-/// CPU and wall time of a clip pipeline with `element` in it.
-fn run_clip(
-    clip: &Path,
-    format: &str,
-    element: &str,
-    frames: u32,
-) -> Result<(Duration, Duration), Error> {
-    let pipeline = launch(&format!(
-        "filesrc location=\"{}\" ! decodebin ! videoscale ! videoconvert ! \
-         video/x-raw,format={format},width=640,height=480 ! identity eos-after={frames} ! \
-         {element} ! fakesink",
-        clip.display()
-    ))?;
-    let cpu = process_cpu_time()?;
-    let wall = Instant::now();
-    run_to_eos(&pipeline, Duration::from_secs(600))?;
-    Ok((process_cpu_time()? - cpu, wall.elapsed()))
+/// CPU and wall seconds of the clip pipeline with `element` in it.
+fn run_clip(clip: &Path, format: &str, element: &str, frames: u32) -> Result<(f64, f64), Error> {
+    run_timed(
+        &format!(
+            "filesrc name=src ! decodebin ! videoscale ! videoconvert ! \
+             video/x-raw,format={format},width=640,height=480 ! identity eos-after={frames} ! \
+             {element} ! fakesink"
+        ),
+        clip,
+        Duration::from_secs(600),
+    )
 }
 
 /// Milliseconds per frame the element adds: the clip pipeline with it, minus the same
@@ -211,14 +98,12 @@ fn run_clip(
 fn clip_cost(config: &Config, clip: &Path, frames: u32) -> Result<(f64, f64), Error> {
     let (base_cpu, base_wall) = run_clip(clip, config.format, "identity", frames)?;
     let (cpu, wall) = run_clip(clip, config.format, config.element, frames)?;
-    let per_frame = |with: Duration, without: Duration| {
-        (with.as_secs_f64() - without.as_secs_f64()).max(0.0) * 1000.0 / frames as f64
-    };
+    let per_frame = |with: f64, without: f64| (with - without).max(0.0) * 1000.0 / frames as f64;
     Ok((per_frame(cpu, base_cpu), per_frame(wall, base_wall)))
 }
 
 fn main() -> Result<(), Error> {
-    let mut media = PathBuf::from("../shared/media");
+    let mut media = media_dir();
     let mut clip = PathBuf::from("/tmp/pixeldiff-media/LivePortrait_d9_512x480.y4m");
     let mut frames = 300u32;
     let mut args = std::env::args().skip(1);
@@ -231,7 +116,7 @@ fn main() -> Result<(), Error> {
             "-h" | "--help" => {
                 println!(
                     "usage: faceroi-bench [--media DIR] [--clip CLIP.y4m] [--frames N]\n\
-                     Photos from DIR/faces (default ../shared/media), CPU on the first N frames \
+                     Photos from DIR/faces (default $PIXELMEET_MEDIA or ../shared/media), CPU on the first N frames \
                      (default 300) of CLIP scaled to 640x480. Needs gstreamer1.0-opencv for \
                      facedetect."
                 );
