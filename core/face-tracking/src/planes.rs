@@ -106,6 +106,30 @@ fn rgb_to_ycbcr(r: u32, g: u32, b: u32) -> (u8, u8, u8) {
 }
 
 impl PictureLayout {
+    /// Tightly packed I420 (Y, then U and V at half size, rounded up), as
+    /// [`synthetic`](crate::synthetic) draws it.
+    pub fn i420(width: u32, height: u32) -> Self {
+        let chroma_width = width.div_ceil(2) as usize;
+        let component = |channel, plane, shift| Component {
+            channel,
+            plane,
+            offset: 0,
+            step: 1,
+            x_shift: shift,
+            y_shift: shift,
+        };
+        PictureLayout {
+            width,
+            height,
+            components: vec![
+                component(Channel::Luma, 0, 0),
+                component(Channel::Cb, 1, 1),
+                component(Channel::Cr, 2, 1),
+            ],
+            strides: vec![width as usize, chroma_width, chroma_width],
+        }
+    }
+
     fn component(&self, channel: Channel) -> Option<&Component> {
         self.components.iter().find(|c| c.channel == channel)
     }
@@ -400,26 +424,8 @@ mod tests {
     use super::*;
 
     fn i420(width: u32, height: u32) -> (PictureLayout, Vec<Vec<u8>>) {
-        let cw = width.div_ceil(2) as usize;
-        let ch = height.div_ceil(2) as usize;
-        let comp = |channel, plane, shift| Component {
-            channel,
-            plane,
-            offset: 0,
-            step: 1,
-            x_shift: shift,
-            y_shift: shift,
-        };
-        let layout = PictureLayout {
-            width,
-            height,
-            components: vec![
-                comp(Channel::Luma, 0, 0),
-                comp(Channel::Cb, 1, 1),
-                comp(Channel::Cr, 2, 1),
-            ],
-            strides: vec![width as usize, cw, cw],
-        };
+        let layout = PictureLayout::i420(width, height);
+        let (cw, ch) = (layout.strides[1], height.div_ceil(2) as usize);
         let planes = vec![
             vec![0; (width * height) as usize],
             vec![128; cw * ch],

@@ -6,33 +6,11 @@
 
 use face_tracking::synthetic::{background_i420, i420_planes, Person};
 use face_tracking::{
-    Channel, Component, DetectorSettings, FaceDetector, Faces, Mode, PictureLayout, Tracker,
-    TrackerSettings,
+    DetectorSettings, FaceDetector, Faces, Mode, PictureLayout, Tracker, TrackerSettings,
 };
 
 const W: usize = 640;
 const H: usize = 480;
-
-fn layout() -> PictureLayout {
-    let c = |channel, plane, shift| Component {
-        channel,
-        plane,
-        offset: 0,
-        step: 1,
-        x_shift: shift,
-        y_shift: shift,
-    };
-    PictureLayout {
-        width: W as u32,
-        height: H as u32,
-        components: vec![
-            c(Channel::Luma, 0, 0),
-            c(Channel::Cb, 1, 1),
-            c(Channel::Cr, 2, 1),
-        ],
-        strides: vec![W, W / 2, W / 2],
-    }
-}
 
 /// People drawn in order (later ones in front) on a background that changes a little each
 /// frame, like camera noise.
@@ -65,7 +43,7 @@ impl Run {
 
     fn step(&mut self, people: &[Person], tracker_settings: &TrackerSettings) -> Faces {
         let data = picture(people, self.frame);
-        let l = layout();
+        let l = PictureLayout::i420(W as u32, H as u32);
         let (y, rest) = data.split_at(W * H);
         let (u, v) = rest.split_at(W * H / 4);
         let (ww, wh) = self.settings.working_size(W as u32, H as u32);
