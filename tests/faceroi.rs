@@ -65,20 +65,27 @@ fn harness(props: &[(&str, &str)]) -> (gst_check::Harness, gst::Bus) {
     (h, bus)
 }
 
-fn rois(buf: &gst::BufferRef) -> Vec<(Rect, i32, f64)> {
+/// Each face ROI meta as (box, id, confidence, the face before margin).
+fn rois(buf: &gst::BufferRef) -> Vec<(Rect, i32, f64, Rect)> {
     buf.iter_meta::<gst_video::VideoRegionOfInterestMeta>()
         .map(|m| {
             assert_eq!(m.roi_type(), "face");
             let (x, y, w, h) = m.rect();
-            let confidence = m
-                .param("detection")
-                .expect("a detection param")
-                .get::<f64>("confidence")
-                .expect("a confidence");
+            let detection = m.param("detection").expect("a detection param");
+            let confidence = detection.get::<f64>("confidence").expect("a confidence");
+            let int = |k: &str| detection.get::<i32>(k).expect("face position") as f32;
+            let uint = |k: &str| detection.get::<u32>(k).expect("face size") as f32;
+            let face = Rect::new(
+                int("face-x"),
+                int("face-y"),
+                uint("face-width"),
+                uint("face-height"),
+            );
             (
                 Rect::new(x as f32, y as f32, w as f32, h as f32),
                 m.id(),
                 confidence,
+                face,
             )
         })
         .collect()
@@ -111,12 +118,13 @@ fn meta_and_message_describe_each_face_field_by_field() {
     let mut metas = rois(&out);
     assert_eq!(metas.len(), 2, "{metas:?}");
     metas.sort_by_key(|m| m.0.x as i32);
-    for ((rect, id, confidence), person) in metas.iter().zip(&people) {
+    for ((rect, id, confidence, face), person) in metas.iter().zip(&people) {
         assert!(
             rect.iou(&person.face_box()) >= 0.5,
             "{rect:?} vs {:?}",
             person.face_box()
         );
+        assert!(rect.iou(face) > 0.95, "no margin: {face:?} is the box");
         assert!(*id >= 1);
         assert!(*confidence > 2.0, "{confidence}");
     }
@@ -220,7 +228,11 @@ fn margin_widens_the_boxes_towards_the_shoulders() {
     )[0]
     .0;
     let (mut h, _bus) = harness(&[("margin", "50")]);
-    let wide = rois(&h.push_and_pull(frame(&[owner_look()], 0)).unwrap())[0].0;
+    let (wide, _, _, face) = rois(&h.push_and_pull(frame(&[owner_look()], 0)).unwrap())[0];
+    assert!(
+        plain.iou(&face) > 0.95,
+        "the detection param keeps the face before margin: {face:?} vs {plain:?}"
+    );
     let expected = plain.widened(50);
     for (a, b) in [
         (wide.x, expected.x),
@@ -241,7 +253,7 @@ fn pass_leaves_pixels_alone_and_draw_outlines_the_face() {
 
     let (mut h, _bus) = harness(&[("draw", "true")]);
     let out = h.push_and_pull(input.clone()).unwrap();
-    let (rect, _, _) = rois(&out)[0];
+    let (rect, _, _, _) = rois(&out)[0];
     let map = out.map_readable().unwrap();
     let luma = |x: f32, y: f32| map[y as usize * W as usize + x as usize];
     // Pure green is luma 144 in 8-bit BT.601.

@@ -5,8 +5,8 @@
 //! face and of the clothes just below it. Skin tone, hair and clothing differ between people
 //! far more than a tracker's boxes drift, and histograms do not care about small misalignment.
 
-use crate::geometry::Rect;
-use crate::planes::WorkingFrame;
+use picture::Rect;
+use picture::WorkingFrame;
 
 const LUMA_BINS: usize = 8;
 const CHROMA_BINS: usize = 4;
@@ -121,7 +121,7 @@ fn histogram(frame: &WorkingFrame, region: &Rect) -> ([f32; REGION_BINS], f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::planes::Gray;
+    use picture::Gray;
 
     fn frame(paint: impl Fn(usize, usize) -> (u8, u8, u8)) -> WorkingFrame {
         let (w, h) = (64, 64);

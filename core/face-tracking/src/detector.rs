@@ -4,8 +4,8 @@
 //! The face detector: rustface's funnel-structured cascade (SeetaFace), with its model embedded
 //! in the binary by `build.rs`.
 
-use crate::geometry::Rect;
-use crate::planes::Gray;
+use picture::Gray;
+use picture::Rect;
 
 static MODEL: &[u8] = include_bytes!(env!("SEETA_MODEL_PATH"));
 

@@ -4,7 +4,7 @@
 //! Faces in a video meeting, with no GStreamer types: a real detector (rustface, the SeetaFace
 //! funnel-structured cascade, its model embedded at build time), a tracker that gives stable
 //! ids and smooth boxes between detections, owner following by position and appearance, and
-//! helpers that read and paint raw 8-bit pictures in any common layout.
+//! the `picture` helpers that read and paint raw 8-bit pictures, re-exported.
 //!
 //! ```
 //! use face_tracking::{DetectorSettings, FaceDetector, Gray, Tracker, TrackerSettings, WorkingFrame};
@@ -24,13 +24,12 @@
 
 mod appearance;
 mod detector;
-mod geometry;
-mod planes;
 pub mod synthetic;
 mod tracker;
 
 pub use appearance::Appearance;
 pub use detector::{Detection, DetectorSettings, FaceDetector, WINDOW};
-pub use geometry::{PixelRect, Rect};
-pub use planes::{Channel, Component, Gray, LayoutError, PictureLayout, WorkingFrame};
+pub use picture::{
+    Channel, Component, Gray, LayoutError, PictureLayout, PixelRect, Rect, WorkingFrame,
+};
 pub use tracker::{Enroll, Face, Faces, Mode, Tracker, TrackerSettings};

@@ -6,7 +6,7 @@
 //! shipping photos. Skin tone and shirt colour differ per person, which is what owner
 //! following tells people apart by.
 
-use crate::geometry::Rect;
+use picture::Rect;
 
 /// One drawn person; `x`, `y` is the middle of the face, `size` the face width, in pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,6 +26,12 @@ impl Person {
     pub fn face_box(&self) -> Rect {
         let w = self.size * 1.15;
         Rect::new(self.x - w / 2.0, self.y + self.size * 0.08 - w / 2.0, w, w)
+    }
+
+    /// Whether the pixel at column `x`, row `y` is mostly this person (the exact mask of what
+    /// [`draw_i420`](Self::draw_i420) paints).
+    pub fn covers(&self, x: usize, y: usize) -> bool {
+        self.colour_at(x as f32 + 0.5, y as f32 + 0.5).is_some()
     }
 
     /// Luma, Cb and Cr at a point, `None` outside the person.

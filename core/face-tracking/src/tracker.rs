@@ -7,8 +7,8 @@
 
 use crate::appearance::Appearance;
 use crate::detector::Detection;
-use crate::geometry::Rect;
-use crate::planes::{Gray, WorkingFrame};
+use picture::Rect;
+use picture::{Gray, WorkingFrame};
 
 /// Which faces are reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

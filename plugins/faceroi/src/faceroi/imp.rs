@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: MPL-2.0
 
 use face_tracking::{
-    Channel, Component, DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect,
-    Rect, Tracker, TrackerSettings,
+    Component, DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect, Rect,
+    Tracker, TrackerSettings,
 };
 use gst::glib;
 use gst::prelude::*;
@@ -237,24 +237,15 @@ const FORMATS: [gst_video::VideoFormat; 17] = [
 
 /// Each component of a format, as `face-tracking` describes pictures.
 fn components(info: &gst_video::VideoFormatInfo) -> Vec<Component> {
-    (0..info.n_components() as usize)
-        .map(|i| Component {
-            channel: match (info.is_rgb(), i) {
-                (_, 3) => Channel::Alpha,
-                (true, 0) => Channel::Red,
-                (true, 1) => Channel::Green,
-                (true, _) => Channel::Blue,
-                (false, 0) => Channel::Luma,
-                (false, 1) => Channel::Cb,
-                (false, _) => Channel::Cr,
-            },
-            plane: info.plane()[i] as usize,
-            offset: info.poffset()[i] as usize,
-            step: info.pixel_stride()[i].max(1) as usize,
-            x_shift: info.w_sub()[i],
-            y_shift: info.h_sub()[i],
-        })
-        .collect()
+    let n = info.n_components() as usize;
+    Component::of_format(
+        info.is_rgb(),
+        &info.plane()[..n],
+        &info.poffset()[..n],
+        &info.pixel_stride()[..n],
+        &info.w_sub()[..n],
+        &info.h_sub()[..n],
+    )
 }
 
 #[glib::object_subclass]
@@ -593,9 +584,16 @@ impl BaseTransformImpl for FaceRoi {
                 (r.x, r.y, r.width, r.height),
             );
             meta.set_id(i32::try_from(face.id).unwrap_or(i32::MAX));
+            // The face itself, before `margin`: what bgreplace grows a head-and-shoulders
+            // silhouette from, whatever margin the encoder was given.
+            let tight = face.rect;
             meta.add_param(
                 gst::Structure::builder("detection")
                     .field("confidence", face.confidence as f64)
+                    .field("face-x", tight.x.round() as i32)
+                    .field("face-y", tight.y.round() as i32)
+                    .field("face-width", tight.width.round().max(1.0) as u32)
+                    .field("face-height", tight.height.round().max(1.0) as u32)
                     .build(),
             );
         }

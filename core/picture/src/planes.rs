@@ -105,9 +105,42 @@ fn rgb_to_ycbcr(r: u32, g: u32, b: u32) -> (u8, u8, u8) {
     )
 }
 
+impl Component {
+    /// The components of a format described as GStreamer's `VideoFormatInfo` does it (one
+    /// entry per component in the format's component order: plane, byte offset, pixel stride,
+    /// subsampling shifts). A fourth component is alpha.
+    pub fn of_format(
+        is_rgb: bool,
+        planes: &[u32],
+        offsets: &[u32],
+        pixel_strides: &[i32],
+        x_shifts: &[u32],
+        y_shifts: &[u32],
+    ) -> Vec<Component> {
+        (0..planes.len())
+            .map(|i| Component {
+                channel: match (is_rgb, i) {
+                    (_, 3) => Channel::Alpha,
+                    (true, 0) => Channel::Red,
+                    (true, 1) => Channel::Green,
+                    (true, _) => Channel::Blue,
+                    (false, 0) => Channel::Luma,
+                    (false, 1) => Channel::Cb,
+                    (false, _) => Channel::Cr,
+                },
+                plane: planes[i] as usize,
+                offset: offsets[i] as usize,
+                step: pixel_strides[i].max(1) as usize,
+                x_shift: x_shifts[i],
+                y_shift: y_shifts[i],
+            })
+            .collect()
+    }
+}
+
 impl PictureLayout {
     /// Tightly packed I420 (Y, then U and V at half size, rounded up), as
-    /// [`synthetic`](crate::synthetic) draws it.
+    /// `face_tracking::synthetic` draws it.
     pub fn i420(width: u32, height: u32) -> Self {
         let chroma_width = width.div_ceil(2) as usize;
         let component = |channel, plane, shift| Component {
