@@ -105,6 +105,23 @@ fn rgb_to_ycbcr(r: u32, g: u32, b: u32) -> (u8, u8, u8) {
     )
 }
 
+impl Channel {
+    /// This channel's value for the colour `rgb` (BT.601 for luma and colour differences);
+    /// `None` for alpha.
+    pub fn of_rgb(self, rgb: [u8; 3]) -> Option<u8> {
+        let (y, cb, cr) = rgb_to_ycbcr(rgb[0] as u32, rgb[1] as u32, rgb[2] as u32);
+        match self {
+            Channel::Luma => Some(y),
+            Channel::Cb => Some(cb),
+            Channel::Cr => Some(cr),
+            Channel::Red => Some(rgb[0]),
+            Channel::Green => Some(rgb[1]),
+            Channel::Blue => Some(rgb[2]),
+            Channel::Alpha => None,
+        }
+    }
+}
+
 impl Component {
     /// The components of a format described as GStreamer's `VideoFormatInfo` does it (one
     /// entry per component in the format's component order: plane, byte offset, pixel stride,
@@ -359,16 +376,9 @@ impl PictureLayout {
     /// Paints `rect` in the colour `rgb` (alpha is left alone). Call [`check`](Self::check)
     /// first.
     pub fn fill(&self, planes: &mut [&mut [u8]], rect: PixelRect, rgb: [u8; 3]) {
-        let (y, cb, cr) = rgb_to_ycbcr(rgb[0] as u32, rgb[1] as u32, rgb[2] as u32);
         for c in &self.components {
-            let value = match c.channel {
-                Channel::Luma => y,
-                Channel::Cb => cb,
-                Channel::Cr => cr,
-                Channel::Red => rgb[0],
-                Channel::Green => rgb[1],
-                Channel::Blue => rgb[2],
-                Channel::Alpha => continue,
+            let Some(value) = c.channel.of_rgb(rgb) else {
+                continue;
             };
             let (x0, y0, x1, y1) = self.component_span(c, rect);
             let stride = self.strides[c.plane];
@@ -412,6 +422,63 @@ impl PictureLayout {
                             plane[index(x, y)] = mean;
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Byte index of component `c`'s sample at column `x`, row `y` of its grid.
+    pub fn sample_index(&self, c: &Component, x: usize, y: usize) -> usize {
+        y * self.strides[c.plane] + c.offset + x * c.step
+    }
+
+    /// Component `c`'s samples as a tight image of its grid size.
+    pub fn gather(&self, c: &Component, planes: &[&[u8]]) -> Gray {
+        let (w, h) = self.component_size(c);
+        let mut out = Gray::new(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                out.data[y * w + x] = planes[c.plane][self.sample_index(c, x, y)];
+            }
+        }
+        out
+    }
+
+    /// Writes a tight image of component `c`'s grid size back into the planes.
+    pub fn scatter(&self, c: &Component, planes: &mut [&mut [u8]], image: &Gray) {
+        let (w, h) = self.component_size(c);
+        debug_assert_eq!((image.width, image.height), (w, h));
+        for y in 0..h {
+            for x in 0..w {
+                let i = self.sample_index(c, x, y);
+                planes[c.plane][i] = image.data[y * w + x];
+            }
+        }
+    }
+
+    /// Paints a tightly packed RGB picture of the layout's size (3 bytes a pixel) into every
+    /// component: subsampled ones get the average colour of the pixels they cover; alpha is
+    /// made opaque.
+    pub fn paint_rgb(&self, planes: &mut [&mut [u8]], rgb: &[u8]) {
+        let width = self.width as usize;
+        debug_assert_eq!(rgb.len(), width * self.height as usize * 3);
+        for c in &self.components {
+            let (w, h) = self.component_size(c);
+            let (bw, bh) = (1usize << c.x_shift, 1usize << c.y_shift);
+            for y in 0..h {
+                for x in 0..w {
+                    let mut sum = [0u32; 3];
+                    let mut n = 0;
+                    for py in y * bh..((y + 1) * bh).min(self.height as usize) {
+                        for px in x * bw..((x + 1) * bw).min(width) {
+                            let p = &rgb[(py * width + px) * 3..][..3];
+                            sum.iter_mut().zip(p).for_each(|(s, &v)| *s += v as u32);
+                            n += 1;
+                        }
+                    }
+                    let mean = sum.map(|s| ((s + n / 2) / n.max(1)) as u8);
+                    let i = self.sample_index(c, x, y);
+                    planes[c.plane][i] = c.channel.of_rgb(mean).unwrap_or(255);
                 }
             }
         }

@@ -1,0 +1,178 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! Where a person is likely to be, given their face: a head-and-shoulders silhouette grown
+//! from the face box, as a signed distance so the same shape gives the forced core, the
+//! soft band that leans to "person" and the soft mask of the `roi` method.
+
+use crate::mask::resize;
+use picture::{Gray, Rect};
+
+/// Prior value of a pixel that is person whatever its colour (deep inside a silhouette).
+pub const FORCED: u8 = 255;
+/// Prior value when nothing is known (no face information at all).
+pub const NEUTRAL: u8 = 128;
+/// Prior value far from every face: leans to background.
+pub const FAR: u8 = 40;
+
+// Distances in face widths. The head's core is the head shrunk by this much: deep enough that
+// a face box off by a fifth of a face still leaves it inside the person.
+const CORE_DEPTH: f32 = 0.2;
+// The chest's core: a column under the chin, well below the shoulder line, narrower than any
+// pair of shoulders. Shoulders and arms vary too much between people to force.
+const CHEST_HALF_WIDTH: f32 = 0.45;
+const CHEST_TOP: f32 = 1.25;
+// Outside the silhouette the prior falls from just above neutral to FAR over this distance.
+const BAND_WIDTH: f32 = 1.0;
+// Soft edge of the `roi` silhouette.
+const ROI_EDGE: f32 = 0.12;
+
+/// A head-and-shoulders shape in front of a camera, sized from the face.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeadAndShoulders {
+    cx: f32,
+    cy: f32,
+    size: f32,
+}
+
+/// Approximate signed distance to an axis-aligned ellipse, in the ellipse's units.
+fn ellipse_distance(u: f32, v: f32, rx: f32, ry: f32) -> f32 {
+    let k = ((u / rx).powi(2) + (v / ry).powi(2)).sqrt();
+    (k - 1.0) * rx.min(ry)
+}
+
+impl HeadAndShoulders {
+    /// From a face box (eyebrows to chin, as detectors give it).
+    pub fn from_face(face: &Rect) -> Self {
+        let (cx, cy) = face.center();
+        HeadAndShoulders {
+            cx,
+            cy,
+            size: ((face.width + face.height) / 2.0).max(1.0),
+        }
+    }
+
+    /// Signed distance of pixel centre (`x`, `y`) from the silhouette, in face widths
+    /// (negative inside).
+    pub fn distance(&self, x: f32, y: f32) -> f32 {
+        let u = (x - self.cx) / self.size;
+        let v = (y - self.cy) / self.size;
+        // Head with hair and ears: taller than the face box and reaching above it.
+        let head = ellipse_distance(u, v + 0.1, 0.62, 0.8);
+        // Neck, from the chin to the shoulders.
+        let neck = (u.abs() - 0.3).max((v - 0.6).abs() - 0.4);
+        // Shoulders widen below the neck to a torso that runs to the bottom of the picture.
+        let below = ((v - 0.95) / 0.55).clamp(0.0, 1.0);
+        let half_width = 0.55 + 1.0 * below.sqrt();
+        let torso = (u.abs() - half_width).max(0.95 - v);
+        head.min(neck).min(torso)
+    }
+
+    /// Whether pixel centre (`x`, `y`) is person whatever its colour: deep in the head, or
+    /// in the middle of the chest.
+    pub fn is_core(&self, x: f32, y: f32) -> bool {
+        let u = (x - self.cx) / self.size;
+        let v = (y - self.cy) / self.size;
+        ellipse_distance(u, v + 0.1, 0.62, 0.8) < -CORE_DEPTH
+            || (u.abs() < CHEST_HALF_WIDTH && v > CHEST_TOP)
+    }
+
+    /// The same person in another coordinate system (`factor` new pixels per old pixel).
+    pub fn scaled(&self, factor: f32) -> Self {
+        HeadAndShoulders {
+            cx: self.cx * factor,
+            cy: self.cy * factor,
+            size: self.size * factor,
+        }
+    }
+}
+
+/// Each pixel centre of a `width` x `height` grid mapped through `value(distance, core)`:
+/// the smallest signed distance to any of `people` and whether it is in one's core.
+fn map(
+    people: &[HeadAndShoulders],
+    width: usize,
+    height: usize,
+    value: impl Fn(f32, bool) -> u8,
+) -> Gray {
+    let mut out = Gray::new(width, height);
+    for y in 0..height {
+        for x in 0..width {
+            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+            let d = people
+                .iter()
+                .map(|p| p.distance(px, py))
+                .fold(f32::INFINITY, f32::min);
+            let core = d < 0.0 && people.iter().any(|p| p.is_core(px, py));
+            out.data[y * width + x] = value(d, core);
+        }
+    }
+    out
+}
+
+/// The person prior of each pixel: [`FORCED`] in the core of a silhouette, a little above
+/// [`NEUTRAL`] on it, falling to [`FAR`] away from it. With no faces, every pixel is [`FAR`]:
+/// whoever is there, the face finder says nobody is.
+///
+/// The prior is smooth, so it is computed on a grid 4 times coarser and interpolated; only the
+/// forced core needs to be exact, and it is (interpolation never reaches 255 off the core).
+pub fn prior(people: &[HeadAndShoulders], width: usize, height: usize) -> Gray {
+    let coarse: Vec<HeadAndShoulders> = people
+        .iter()
+        .map(|p| p.scaled(1.0 / PRIOR_STEP as f32))
+        .collect();
+    let grid = prior_at_full_resolution(
+        &coarse,
+        width.div_ceil(PRIOR_STEP),
+        height.div_ceil(PRIOR_STEP),
+    );
+    resize(&grid, width, height)
+}
+
+const PRIOR_STEP: usize = 4;
+
+fn prior_at_full_resolution(people: &[HeadAndShoulders], width: usize, height: usize) -> Gray {
+    let on_shape = NEUTRAL as f32 + 40.0;
+    map(people, width, height, |d, core| {
+        if core {
+            FORCED
+        } else if d <= 0.0 {
+            on_shape as u8
+        } else {
+            let t = (d / BAND_WIDTH).min(1.0);
+            (on_shape + (FAR as f32 - on_shape) * t) as u8
+        }
+    })
+}
+
+/// The `roi` method's mask: the silhouettes with soft edges (255 inside, 0 outside).
+pub fn soft_mask(people: &[HeadAndShoulders], width: usize, height: usize) -> Gray {
+    map(people, width, height, |d, _| {
+        ((0.5 - d / ROI_EDGE).clamp(0.0, 1.0) * 255.0).round() as u8
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_face_and_chest_are_inside_and_the_corners_far() {
+        let person = HeadAndShoulders::from_face(&Rect::new(60.0, 40.0, 40.0, 40.0));
+        assert!(person.distance(80.0, 60.0) < -CORE_DEPTH, "face centre");
+        assert!(person.distance(80.0, 130.0) < -CORE_DEPTH, "chest");
+        assert!(person.distance(80.0, 28.0) < 0.0, "hair above the box");
+        assert!(person.distance(5.0, 5.0) > 1.0, "top-left corner");
+        assert!(person.distance(20.0, 60.0) > 0.5, "beside the head");
+        let p = prior(&[person], 160, 160);
+        assert_eq!(p.data[60 * 160 + 80], FORCED);
+        assert_eq!(p.data[5 * 160 + 5], FAR);
+        let m = soft_mask(&[person], 160, 160);
+        assert_eq!((m.data[60 * 160 + 80], m.data[5 * 160 + 5]), (255, 0));
+    }
+
+    #[test]
+    fn no_faces_mean_far_everywhere() {
+        assert!(prior(&[], 8, 8).data.iter().all(|&p| p == FAR));
+    }
+}

@@ -1,0 +1,238 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! The model on drawn scenes with an exact person mask: a person walks in over a textured
+//! room with camera noise, sits still, and the exposure jumps. The prior comes from the true
+//! face box, as faceroi would give it.
+
+use background_model::{silhouette, BackgroundModel, HeadAndShoulders, ModelSettings};
+use face_tracking::synthetic::{background_i420, i420_planes, Person};
+use picture::{Gray, PictureLayout};
+
+const W: usize = 160;
+const H: usize = 120;
+
+/// Deterministic camera noise (xorshift; a test needs no statistics beyond "small and
+/// different every frame").
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> i32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        // Sum of three uniforms in -2..=2: roughly Gaussian, sigma ~ 2.4.
+        (0..3).map(|k| ((self.0 >> (k * 8)) % 5) as i32 - 2).sum()
+    }
+}
+
+struct Scene {
+    noise: Noise,
+    room: Vec<u8>,
+}
+
+impl Scene {
+    fn new() -> Self {
+        // A room with a strong pattern (shelves, a door) so the background is not flat.
+        let mut room = background_i420(W, H, 0);
+        for y in 0..H {
+            for x in 0..W {
+                if (x / 20 + y / 30) % 3 == 0 {
+                    room[y * W + x] = 150;
+                }
+            }
+        }
+        Scene {
+            noise: Noise(0x9e37_79b9_7f4a_7c15),
+            room,
+        }
+    }
+
+    /// A frame with `person` (if any), lit by `gain`, and its exact person mask.
+    fn frame(&mut self, person: Option<&Person>, gain: f32) -> (Vec<u8>, Gray) {
+        let mut f = self.room.clone();
+        let mut truth = Gray::new(W, H);
+        if let Some(p) = person {
+            p.draw_i420(i420_planes(&mut f, W, H), W, H);
+            for y in 0..H {
+                for x in 0..W {
+                    truth.data[y * W + x] = if p.covers(x, y) { 255 } else { 0 };
+                }
+            }
+        }
+        for (i, v) in f.iter_mut().enumerate() {
+            let centred = if i < W * H {
+                *v as f32
+            } else {
+                *v as f32 - 128.0
+            };
+            let lit = centred * gain + if i < W * H { 0.0 } else { 128.0 };
+            *v = (lit + self.noise.next() as f32).round().clamp(0.0, 255.0) as u8;
+        }
+        (f, truth)
+    }
+}
+
+fn iou(a: &Gray, b: &Gray) -> f64 {
+    let (mut inter, mut union) = (0usize, 0usize);
+    for (&x, &y) in a.data.iter().zip(&b.data) {
+        inter += (x >= 128 && y >= 128) as usize;
+        union += (x >= 128 || y >= 128) as usize;
+    }
+    if union == 0 {
+        1.0
+    } else {
+        inter as f64 / union as f64
+    }
+}
+
+fn segment(model: &mut BackgroundModel, frame: &mut [u8], person: Option<&Person>) -> Gray {
+    let layout = PictureLayout::i420(W as u32, H as u32);
+    let planes = i420_planes(frame, W, H);
+    let refs: Vec<&[u8]> = planes.iter().map(|p| &**p).collect();
+    let working = layout.working_frame(&refs, W, H);
+    let faces: Vec<HeadAndShoulders> = person
+        .map(|p| HeadAndShoulders::from_face(&p.face_box()))
+        .into_iter()
+        .collect();
+    let prior = person.map(|_| silhouette::prior(&faces, W, H));
+    model
+        .segment(&working, prior.as_ref(), &ModelSettings::default())
+        .clone()
+}
+
+fn person_at(x: f32) -> Person {
+    Person {
+        x,
+        y: 50.0,
+        size: 36.0,
+        skin: 170,
+        shirt: [70, 150, 110],
+    }
+}
+
+#[test]
+fn a_person_walking_in_sitting_still_and_an_exposure_step() {
+    let mut scene = Scene::new();
+    let mut model = BackgroundModel::new();
+    // The empty room, then the person walks in from the right and stops at the middle.
+    for _ in 0..20 {
+        let (mut f, _) = scene.frame(None, 1.0);
+        let mask = segment(&mut model, &mut f, None);
+        assert!(
+            mask.data.iter().all(|&m| m == 0),
+            "an empty room is background"
+        );
+    }
+    let mut walking = Vec::new();
+    for k in 0..30 {
+        let p = person_at(140.0 - k as f32 * 2.0);
+        let (mut f, truth) = scene.frame(Some(&p), 1.0);
+        walking.push(iou(&segment(&mut model, &mut f, Some(&p)), &truth));
+    }
+    // Still for 300 frames (10 s): no fading, no flicker.
+    let p = person_at(80.0);
+    let mut still = Vec::new();
+    let mut previous: Option<Gray> = None;
+    let mut changed_pixels = 0;
+    for _ in 0..300 {
+        let (mut f, truth) = scene.frame(Some(&p), 1.0);
+        let mask = segment(&mut model, &mut f, Some(&p));
+        still.push(iou(&mask, &truth));
+        if let Some(prev) = &previous {
+            changed_pixels += prev
+                .data
+                .iter()
+                .zip(&mask.data)
+                .filter(|(a, b)| a != b)
+                .count();
+        }
+        previous = Some(mask);
+    }
+    // Auto-exposure brightens everything by 20 %.
+    let mut after_step = Vec::new();
+    for _ in 0..30 {
+        let (mut f, truth) = scene.frame(Some(&p), 1.2);
+        after_step.push(iou(&segment(&mut model, &mut f, Some(&p)), &truth));
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    eprintln!(
+        "IoU walking {:.3}, still {:.3} (last {:.3}), after the step {:.3}; {changed_pixels} pixel changes while still",
+        mean(&walking[5..]),
+        mean(&still),
+        still[still.len() - 1],
+        mean(&after_step)
+    );
+    // The first frames of the entrance are the face coming into view at the edge.
+    assert!(mean(&walking[5..]) >= 0.85, "walking in: {walking:?}");
+    assert!(mean(&still) >= 0.9, "still: mean {}", mean(&still));
+    assert!(
+        still[still.len() - 20..].iter().all(|&v| v >= 0.9),
+        "a still person does not fade: {:?}",
+        &still[still.len() - 20..]
+    );
+    assert!(
+        (changed_pixels as f64 / 299.0) < 6.0,
+        "a still person's mask does not flicker: {changed_pixels} pixel changes in 300 frames"
+    );
+    assert!(
+        after_step.iter().all(|&v| v >= 0.85),
+        "an exposure step does not flood the mask: {after_step:?}"
+    );
+    assert!((model.gain() - 1.2).abs() < 0.03, "gain {}", model.gain());
+}
+
+#[test]
+fn without_the_prior_a_moving_person_is_still_found() {
+    let mut scene = Scene::new();
+    let mut model = BackgroundModel::new();
+    for _ in 0..20 {
+        let (mut f, _) = scene.frame(None, 1.0);
+        segment(&mut model, &mut f, None);
+    }
+    let mut scores = Vec::new();
+    for k in 0..40 {
+        let p = person_at(40.0 + k as f32 * 2.0);
+        let (mut f, truth) = scene.frame(Some(&p), 1.0);
+        // The model alone: no face information.
+        let layout = PictureLayout::i420(W as u32, H as u32);
+        let planes = i420_planes(&mut f, W, H);
+        let refs: Vec<&[u8]> = planes.iter().map(|p| &**p).collect();
+        let working = layout.working_frame(&refs, W, H);
+        let mask = model.segment(&working, None, &ModelSettings::default());
+        scores.push(iou(mask, &truth));
+    }
+    let mean = scores[5..].iter().sum::<f64>() / 35.0;
+    assert!(mean >= 0.8, "model alone: {mean} {scores:?}");
+}
+
+#[test]
+fn relearn_forgets_the_room() {
+    let mut scene = Scene::new();
+    let mut model = BackgroundModel::new();
+    for _ in 0..20 {
+        let (mut f, _) = scene.frame(None, 1.0);
+        segment(&mut model, &mut f, None);
+    }
+    // The camera turns to a different room: everything differs from what was learnt.
+    scene
+        .room
+        .iter_mut()
+        .take(W * H)
+        .for_each(|v| *v = 255 - *v);
+    let mut before = Gray::default();
+    for _ in 0..2 {
+        let (mut f, _) = scene.frame(None, 1.0);
+        before = segment(&mut model, &mut f, None);
+    }
+    model.relearn();
+    let (mut f, _) = scene.frame(None, 1.0);
+    let after = segment(&mut model, &mut f, None);
+    let share = |m: &Gray| m.data.iter().filter(|&&v| v != 0).count() as f64 / m.data.len() as f64;
+    assert!(share(&after) < 0.01, "relearnt: {}", share(&after));
+    assert!(
+        share(&before) > 0.5,
+        "a new room looks new: {}",
+        share(&before)
+    );
+}
