@@ -13,5 +13,6 @@ pub fn init() -> Result<(), Box<dyn std::error::Error>> {
     gst::init()?;
     gstpixeldiff::plugin_register_static()?;
     gstfaceroi::plugin_register_static()?;
+    gstbgreplace::plugin_register_static()?;
     Ok(())
 }

@@ -6,72 +6,11 @@
 //! face box, as faceroi would give it.
 
 use background_model::{silhouette, BackgroundModel, HeadAndShoulders, ModelSettings};
-use face_tracking::synthetic::{background_i420, i420_planes, Person};
+use face_tracking::synthetic::{i420_planes, Person, Room};
 use picture::{Gray, PictureLayout};
 
 const W: usize = 160;
 const H: usize = 120;
-
-/// Deterministic camera noise (xorshift; a test needs no statistics beyond "small and
-/// different every frame").
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> i32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        // Sum of three uniforms in -2..=2: roughly Gaussian, sigma ~ 2.4.
-        (0..3).map(|k| ((self.0 >> (k * 8)) % 5) as i32 - 2).sum()
-    }
-}
-
-struct Scene {
-    noise: Noise,
-    room: Vec<u8>,
-}
-
-impl Scene {
-    fn new() -> Self {
-        // A room with a strong pattern (shelves, a door) so the background is not flat.
-        let mut room = background_i420(W, H, 0);
-        for y in 0..H {
-            for x in 0..W {
-                if (x / 20 + y / 30) % 3 == 0 {
-                    room[y * W + x] = 150;
-                }
-            }
-        }
-        Scene {
-            noise: Noise(0x9e37_79b9_7f4a_7c15),
-            room,
-        }
-    }
-
-    /// A frame with `person` (if any), lit by `gain`, and its exact person mask.
-    fn frame(&mut self, person: Option<&Person>, gain: f32) -> (Vec<u8>, Gray) {
-        let mut f = self.room.clone();
-        let mut truth = Gray::new(W, H);
-        if let Some(p) = person {
-            p.draw_i420(i420_planes(&mut f, W, H), W, H);
-            for y in 0..H {
-                for x in 0..W {
-                    truth.data[y * W + x] = if p.covers(x, y) { 255 } else { 0 };
-                }
-            }
-        }
-        for (i, v) in f.iter_mut().enumerate() {
-            let centred = if i < W * H {
-                *v as f32
-            } else {
-                *v as f32 - 128.0
-            };
-            let lit = centred * gain + if i < W * H { 0.0 } else { 128.0 };
-            *v = (lit + self.noise.next() as f32).round().clamp(0.0, 255.0) as u8;
-        }
-        (f, truth)
-    }
-}
 
 fn iou(a: &Gray, b: &Gray) -> f64 {
     let (mut inter, mut union) = (0usize, 0usize);
@@ -113,11 +52,11 @@ fn person_at(x: f32) -> Person {
 
 #[test]
 fn a_person_walking_in_sitting_still_and_an_exposure_step() {
-    let mut scene = Scene::new();
+    let mut scene = Room::new(W, H);
     let mut model = BackgroundModel::new();
     // The empty room, then the person walks in from the right and stops at the middle.
     for _ in 0..20 {
-        let (mut f, _) = scene.frame(None, 1.0);
+        let (mut f, _) = scene.frame(&[], 1.0);
         let mask = segment(&mut model, &mut f, None);
         assert!(
             mask.data.iter().all(|&m| m == 0),
@@ -127,7 +66,7 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     let mut walking = Vec::new();
     for k in 0..30 {
         let p = person_at(140.0 - k as f32 * 2.0);
-        let (mut f, truth) = scene.frame(Some(&p), 1.0);
+        let (mut f, truth) = scene.frame(&[p], 1.0);
         walking.push(iou(&segment(&mut model, &mut f, Some(&p)), &truth));
     }
     // Still for 300 frames (10 s): no fading, no flicker.
@@ -136,7 +75,7 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     let mut previous: Option<Gray> = None;
     let mut changed_pixels = 0;
     for _ in 0..300 {
-        let (mut f, truth) = scene.frame(Some(&p), 1.0);
+        let (mut f, truth) = scene.frame(&[p], 1.0);
         let mask = segment(&mut model, &mut f, Some(&p));
         still.push(iou(&mask, &truth));
         if let Some(prev) = &previous {
@@ -152,7 +91,7 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     // Auto-exposure brightens everything by 20 %.
     let mut after_step = Vec::new();
     for _ in 0..30 {
-        let (mut f, truth) = scene.frame(Some(&p), 1.2);
+        let (mut f, truth) = scene.frame(&[p], 1.2);
         after_step.push(iou(&segment(&mut model, &mut f, Some(&p)), &truth));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
@@ -184,16 +123,16 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
 
 #[test]
 fn without_the_prior_a_moving_person_is_still_found() {
-    let mut scene = Scene::new();
+    let mut scene = Room::new(W, H);
     let mut model = BackgroundModel::new();
     for _ in 0..20 {
-        let (mut f, _) = scene.frame(None, 1.0);
+        let (mut f, _) = scene.frame(&[], 1.0);
         segment(&mut model, &mut f, None);
     }
     let mut scores = Vec::new();
     for k in 0..40 {
         let p = person_at(40.0 + k as f32 * 2.0);
-        let (mut f, truth) = scene.frame(Some(&p), 1.0);
+        let (mut f, truth) = scene.frame(&[p], 1.0);
         // The model alone: no face information.
         let layout = PictureLayout::i420(W as u32, H as u32);
         let planes = i420_planes(&mut f, W, H);
@@ -208,25 +147,25 @@ fn without_the_prior_a_moving_person_is_still_found() {
 
 #[test]
 fn relearn_forgets_the_room() {
-    let mut scene = Scene::new();
+    let mut scene = Room::new(W, H);
     let mut model = BackgroundModel::new();
     for _ in 0..20 {
-        let (mut f, _) = scene.frame(None, 1.0);
+        let (mut f, _) = scene.frame(&[], 1.0);
         segment(&mut model, &mut f, None);
     }
     // The camera turns to a different room: everything differs from what was learnt.
     scene
-        .room
+        .plate
         .iter_mut()
         .take(W * H)
         .for_each(|v| *v = 255 - *v);
     let mut before = Gray::default();
     for _ in 0..2 {
-        let (mut f, _) = scene.frame(None, 1.0);
+        let (mut f, _) = scene.frame(&[], 1.0);
         before = segment(&mut model, &mut f, None);
     }
     model.relearn();
-    let (mut f, _) = scene.frame(None, 1.0);
+    let (mut f, _) = scene.frame(&[], 1.0);
     let after = segment(&mut model, &mut f, None);
     let share = |m: &Gray| m.data.iter().filter(|&&v| v != 0).count() as f64 / m.data.len() as f64;
     assert!(share(&after) < 0.01, "relearnt: {}", share(&after));

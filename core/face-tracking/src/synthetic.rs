@@ -6,7 +6,7 @@
 //! shipping photos. Skin tone and shirt colour differ per person, which is what owner
 //! following tells people apart by.
 
-use picture::Rect;
+use picture::{Gray, Rect};
 
 /// One drawn person; `x`, `y` is the middle of the face, `size` the face width, in pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -119,4 +119,70 @@ pub fn i420_planes(frame: &mut [u8], width: usize, height: usize) -> [&mut [u8];
     let (y, rest) = frame.split_at_mut(width * height);
     let (u, v) = rest.split_at_mut(cw * ch);
     [y, u, v]
+}
+
+/// A room to film drawn people in: a textured wall with shelves (so the background is not
+/// flat), camera noise that differs every frame, and an exposure gain, with the exact mask of
+/// who is in each frame. Deterministic.
+pub struct Room {
+    width: usize,
+    height: usize,
+    /// The empty room, I420.
+    pub plate: Vec<u8>,
+    noise: u64,
+}
+
+impl Room {
+    pub fn new(width: usize, height: usize) -> Self {
+        let mut plate = background_i420(width, height, 0);
+        for y in 0..height {
+            for x in 0..width {
+                if (x / 20 + y / 30) % 3 == 0 {
+                    plate[y * width + x] = 150;
+                }
+            }
+        }
+        Room {
+            width,
+            height,
+            plate,
+            noise: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// Camera noise: the sum of three uniforms in -2..=2 (roughly Gaussian, sigma ~2.4), from
+    /// a xorshift generator: tests need "small and new every frame", not statistics.
+    fn noise(&mut self) -> f32 {
+        self.noise ^= self.noise << 13;
+        self.noise ^= self.noise >> 7;
+        self.noise ^= self.noise << 17;
+        (0..3)
+            .map(|k| ((self.noise >> (k * 8)) % 5) as f32 - 2.0)
+            .sum()
+    }
+
+    /// A frame (I420) with `people` in the room, everything brightened by `gain` (the colour
+    /// differences too, as an exposure change does), and its exact person mask (255 = person).
+    pub fn frame(&mut self, people: &[Person], gain: f32) -> (Vec<u8>, Gray) {
+        let (w, h) = (self.width, self.height);
+        let mut frame = self.plate.clone();
+        let mut mask = Gray::new(w, h);
+        for p in people {
+            p.draw_i420(i420_planes(&mut frame, w, h), w, h);
+            for y in 0..h {
+                for x in 0..w {
+                    if p.covers(x, y) {
+                        mask.data[y * w + x] = 255;
+                    }
+                }
+            }
+        }
+        let luma = w * h;
+        for (i, v) in frame.iter_mut().enumerate() {
+            let offset = if i < luma { 0.0 } else { 128.0 };
+            let lit = (*v as f32 - offset) * gain + offset + self.noise();
+            *v = lit.round().clamp(0.0, 255.0) as u8;
+        }
+        (frame, mask)
+    }
 }

@@ -547,17 +547,17 @@ fn load_image(settings: &Settings) -> Result<(PathBuf, BackdropImage), gst::Erro
     let path = settings.location.clone().ok_or_else(|| {
         gst::error_msg!(
             gst::ResourceError::NotFound,
-            ["background=image needs a location: the PNG or JPEG picture to show"]
+            ("background=image needs a location: the PNG or JPEG picture to show")
         )
     })?;
     if !path.exists() {
         return Err(gst::error_msg!(
             gst::ResourceError::NotFound,
-            ["background picture {} does not exist", path.display()]
+            ("background picture {} does not exist", path.display())
         ));
     }
     let image = BackdropImage::open(&path)
-        .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ["{e}"]))?;
+        .map_err(|e| gst::error_msg!(gst::ResourceError::OpenRead, ("{e}")))?;
     Ok((path, image))
 }
 
@@ -645,7 +645,10 @@ impl BgReplace {
                     state.image = Some(loaded);
                     state.image_plate = None;
                 }
-                let fits = state.image_plate.as_ref().is_some_and(|(l, _)| *l == lengths);
+                let fits = state
+                    .image_plate
+                    .as_ref()
+                    .is_some_and(|(l, _)| *l == lengths);
                 if !fits {
                     let (_, image) = state.image.as_ref().expect("loaded above");
                     state.image_plate = Some((lengths.clone(), image.plate(layout, &lengths)));
@@ -654,10 +657,20 @@ impl BgReplace {
             }
             Background::Blur => {
                 let ro: Vec<&[u8]> = planes.iter().map(|p| &**p).collect();
-                if state.blur_plate.iter().map(Vec::len).ne(lengths.iter().copied()) {
+                if state
+                    .blur_plate
+                    .iter()
+                    .map(Vec::len)
+                    .ne(lengths.iter().copied())
+                {
                     state.blur_plate = copy_planes(&ro);
                 }
-                blur_into(layout, &ro, &mut state.blur_plate, settings.blur_radius as usize);
+                blur_into(
+                    layout,
+                    &ro,
+                    &mut state.blur_plate,
+                    settings.blur_radius as usize,
+                );
                 Backdrop::Plate(&state.blur_plate)
             }
             Background::Freeze => {
