@@ -45,6 +45,7 @@ verbose=0
 netsim=""
 owner_only=0
 no_face=pass
+background=${PIXELMEET_BACKGROUND:-color}
 
 common_usage() {
   cat <<USAGE
@@ -57,6 +58,8 @@ Video:
   --camera-shm PATH   take video from a pixelmeet --share-camera PATH instead of a camera
   --owner-only        send only the camera owner's face region sharply; other faces are pixelated
   --no-face ACTION    while nobody is in front of the camera: pass, drop (send no video) or blank
+  --background BG     replace the background so it costs nothing to send: color (default), blur,
+                      freeze (a still plate of the room), image:FILE.png|jpg, or none
 Network:
   --host H            where to send (default 127.0.0.1)  --port P       its base port (default 5000)
   --listen L          local base port (default: --port)  --latency MS   jitter buffer (default 50)
@@ -109,6 +112,7 @@ parse_options() {
       --netsim) netsim=$2; shift ;;
       --owner-only) owner_only=1 ;;
       --no-face) no_face=$2; shift ;;
+      --background) background=$2; shift ;;
       -h|--help) usage; exit 0 ;;
       *) echo "$prog: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -119,6 +123,11 @@ parse_options() {
     [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v wants a whole number, not '${!v}'"
   done
   case "$no_face" in pass|drop|blank) ;; *) die "--no-face wants pass, drop or blank" ;; esac
+  case "$background" in
+    color|blur|freeze|none) ;;
+    image:*) [ -r "${background#image:}" ] || die "cannot read the background picture ${background#image:}" ;;
+    *) die "--background wants color, blur, freeze, image:FILE or none" ;;
+  esac
   [ -n "$listen" ] || listen=$port
   [[ $listen =~ ^[0-9]+$ ]] || die "--listen wants a port number"
   [ "$slot" -lt "$participants" ] || die "--slot must be below --participants"
@@ -134,7 +143,7 @@ prepare() {
   source "$top/scripts/setup.sh"
   export PATH="$HOME/.cargo/bin:$PATH"
   if [ -z "${PIXELMEET_NO_BUILD:-}" ]; then
-    (cd "$top" && cargo build --release -q -p gst-plugin-pixeldiff -p gst-plugin-faceroi)
+    (cd "$top" && cargo build --release -q -p gst-plugin-pixeldiff -p gst-plugin-faceroi -p gst-plugin-bgreplace)
   fi
   export GST_PLUGIN_PATH="$top/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
   need pixeldiffenc "the pixelmeet plugins (cargo build --release in $top)"
@@ -245,7 +254,13 @@ video_source() {
     [ "$owner_only" = 1 ] && faces="$faces mode=owner mask-others=pixelate"
     echo "! $faces"
   fi
-  if gst-inspect-1.0 bgreplace >/dev/null 2>&1; then echo "! bgreplace"; fi
+  # The background replaced by something still: pixeldiffenc then never sends it.
+  if [ "$background" != none ] && gst-inspect-1.0 bgreplace >/dev/null 2>&1; then
+    case "$background" in
+      image:*) echo "! bgreplace background=image location=\"${background#image:}\"" ;;
+      *) echo "! bgreplace background=$background" ;;
+    esac
+  fi
 }
 
 source_description() {
