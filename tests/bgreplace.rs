@@ -6,9 +6,9 @@
 
 mod common;
 
+use background_model::mask::iou;
 use common::{attach_bus, init, raw_caps};
 use face_tracking::synthetic::{Person, Room};
-use face_tracking::Gray;
 use gst::prelude::*;
 
 const W: usize = 160;
@@ -79,19 +79,6 @@ fn plane(buf: &gst::Buffer, range: std::ops::Range<usize>) -> Vec<u8> {
     buf.map_readable().unwrap()[range].to_vec()
 }
 
-fn iou(mask: &[u8], truth: &Gray) -> f64 {
-    let (mut inter, mut union) = (0usize, 0usize);
-    for (&m, &t) in mask.iter().zip(&truth.data) {
-        inter += (m >= 128 && t >= 128) as usize;
-        union += (m >= 128 || t >= 128) as usize;
-    }
-    if union == 0 {
-        1.0
-    } else {
-        inter as f64 / union as f64
-    }
-}
-
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
@@ -110,7 +97,7 @@ fn model_finds_the_person_stays_steady_and_ignores_an_exposure_step() {
             .expect("a frame out");
         n += 1;
         let mask = plane(&out, LUMA + 2 * CHROMA..2 * LUMA + 2 * CHROMA);
-        (iou(&mask, &truth), mask)
+        (iou(&mask, &truth.data), mask)
     };
     for _ in 0..20 {
         let (_, mask) = run(&[], 1.0);
@@ -401,6 +388,6 @@ fn behind_faceroi_the_face_leads_the_mask() {
     );
     // A silhouette grown from a face is a rough outline (the drawn person has no neck), but
     // it sits on the person: most of what it keeps is person, most of the person is kept.
-    let score = iou(&kept, &truth);
+    let score = iou(&kept, &truth.data);
     assert!(score > 0.5, "silhouette vs drawn person: {score}");
 }

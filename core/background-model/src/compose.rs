@@ -19,31 +19,12 @@ pub enum Backdrop<'a> {
 }
 
 /// The frame's mask on component `c`'s grid: the mean of the pixels each sample covers.
-fn component_mask<'m>(layout: &PictureLayout, c: &Component, mask: &'m Gray) -> Cow<'m, Gray> {
+fn component_mask<'m>(c: &Component, mask: &'m Gray) -> Cow<'m, Gray> {
     if c.x_shift == 0 && c.y_shift == 0 {
-        return Cow::Borrowed(mask);
+        Cow::Borrowed(mask)
+    } else {
+        Cow::Owned(shrink(mask, 1 << c.x_shift, 1 << c.y_shift))
     }
-    let (w, h) = layout.component_size(c);
-    let (bw, bh) = (1usize << c.x_shift, 1usize << c.y_shift);
-    let mut sums = vec![0u32; w * h];
-    let mut counts = vec![0u32; w * h];
-    for (y, row) in mask.data.chunks_exact(mask.width.max(1)).enumerate() {
-        let out = (y / bh).min(h - 1) * w;
-        for (x, &v) in row.iter().enumerate() {
-            let o = out + (x / bw).min(w - 1);
-            sums[o] += v as u32;
-            counts[o] += 1;
-        }
-    }
-    Cow::Owned(Gray {
-        width: w,
-        height: h,
-        data: sums
-            .iter()
-            .zip(&counts)
-            .map(|(&s, &n)| ((s + n / 2) / n.max(1)) as u8)
-            .collect(),
-    })
 }
 
 /// `(a * fg + (255 - a) * bg) / 255`, rounded to nearest (division by 255 as shifts): exact
@@ -66,7 +47,7 @@ pub fn replace(layout: &PictureLayout, planes: &mut [&mut [u8]], mask: &Gray, ba
             mask
         } else {
             if subsampled.as_ref().map(|s| (s.0, s.1)) != Some((c.x_shift, c.y_shift)) {
-                let m = component_mask(layout, c, mask).into_owned();
+                let m = component_mask(c, mask).into_owned();
                 subsampled = Some((c.x_shift, c.y_shift, m));
             }
             &subsampled.as_ref().expect("just set").2
@@ -113,7 +94,7 @@ pub fn write_alpha(layout: &PictureLayout, planes: &mut [&mut [u8]], mask: &Gray
         .iter()
         .find(|c| c.channel == Channel::Alpha)
     {
-        layout.scatter(c, planes, &component_mask(layout, c, mask));
+        layout.scatter(c, planes, &component_mask(c, mask));
     }
 }
 
@@ -143,7 +124,7 @@ pub fn blur_into(layout: &PictureLayout, planes: &[&[u8]], plate: &mut [Vec<u8>]
         let r = (radius >> c.x_shift.min(c.y_shift)).max(1);
         let factor = (r / 3).clamp(1, 8);
         let samples = layout.gather(c, planes);
-        let small = blur(&shrink(&samples, factor), (r / factor).max(1));
+        let small = blur(&shrink(&samples, factor, factor), (r / factor).max(1));
         layout.scatter(c, &mut out, &resize(&small, samples.width, samples.height));
     }
 }

@@ -195,17 +195,18 @@ pub fn blur(image: &Gray, radius: usize) -> Gray {
     out
 }
 
-/// Area-average reduction by `factor` in both directions (sizes rounded up).
-pub fn shrink(image: &Gray, factor: usize) -> Gray {
-    let f = factor.max(1);
-    let (w, h) = (image.width.div_ceil(f), image.height.div_ceil(f));
+/// Area-average reduction by `fx` across and `fy` down (sizes rounded up, as GStreamer rounds
+/// subsampled planes).
+pub fn shrink(image: &Gray, fx: usize, fy: usize) -> Gray {
+    let (fx, fy) = (fx.max(1), fy.max(1));
+    let (w, h) = (image.width.div_ceil(fx), image.height.div_ceil(fy));
     let mut sums = vec![0u32; w * h];
     let mut counts = vec![0u32; w * h];
     for (y, row) in image.data.chunks_exact(image.width.max(1)).enumerate() {
-        let out = (y / f) * w;
+        let out = (y / fy) * w;
         for (x, &v) in row.iter().enumerate() {
-            sums[out + x / f] += v as u32;
-            counts[out + x / f] += 1;
+            sums[out + x / fx] += v as u32;
+            counts[out + x / fx] += 1;
         }
     }
     Gray {
@@ -216,6 +217,21 @@ pub fn shrink(image: &Gray, factor: usize) -> Gray {
             .zip(&counts)
             .map(|(&s, &n)| ((s + n / 2) / n.max(1)) as u8)
             .collect(),
+    }
+}
+
+/// Intersection over union of two masks of the same size (128 and above is person); 1 when
+/// both are empty.
+pub fn iou(a: &[u8], b: &[u8]) -> f64 {
+    let (mut inter, mut union) = (0usize, 0usize);
+    for (&x, &y) in a.iter().zip(b) {
+        inter += (x >= 128 && y >= 128) as usize;
+        union += (x >= 128 || y >= 128) as usize;
+    }
+    if union == 0 {
+        1.0
+    } else {
+        inter as f64 / union as f64
     }
 }
 
@@ -342,7 +358,12 @@ mod tests {
             height: 2,
             data: vec![0, 100, 50, 200, 100, 50],
         };
-        assert_eq!(shrink(&src, 2).data, vec![100, 50]);
+        assert_eq!(shrink(&src, 2, 2).data, vec![100, 50]);
+        assert_eq!(shrink(&src, 3, 1).data, vec![50, 117]);
+        assert_eq!(
+            (iou(&[255, 255, 0], &[255, 0, 0]), iou(&[0], &[0])),
+            (0.5, 1.0)
+        );
     }
 
     #[test]

@@ -5,25 +5,13 @@
 //! room with camera noise, sits still, and the exposure jumps. The prior comes from the true
 //! face box, as faceroi would give it.
 
+use background_model::mask::iou;
 use background_model::{silhouette, BackgroundModel, HeadAndShoulders, ModelSettings};
 use face_tracking::synthetic::{i420_planes, Person, Room};
 use picture::{Gray, PictureLayout};
 
 const W: usize = 160;
 const H: usize = 120;
-
-fn iou(a: &Gray, b: &Gray) -> f64 {
-    let (mut inter, mut union) = (0usize, 0usize);
-    for (&x, &y) in a.data.iter().zip(&b.data) {
-        inter += (x >= 128 && y >= 128) as usize;
-        union += (x >= 128 || y >= 128) as usize;
-    }
-    if union == 0 {
-        1.0
-    } else {
-        inter as f64 / union as f64
-    }
-}
 
 fn segment(model: &mut BackgroundModel, frame: &mut [u8], person: Option<&Person>) -> Gray {
     let layout = PictureLayout::i420(W as u32, H as u32);
@@ -67,7 +55,10 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     for k in 0..30 {
         let p = person_at(140.0 - k as f32 * 2.0);
         let (mut f, truth) = scene.frame(&[p], 1.0);
-        walking.push(iou(&segment(&mut model, &mut f, Some(&p)), &truth));
+        walking.push(iou(
+            &segment(&mut model, &mut f, Some(&p)).data,
+            &truth.data,
+        ));
     }
     // Still for 300 frames (10 s): no fading, no flicker.
     let p = person_at(80.0);
@@ -77,7 +68,7 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     for _ in 0..300 {
         let (mut f, truth) = scene.frame(&[p], 1.0);
         let mask = segment(&mut model, &mut f, Some(&p));
-        still.push(iou(&mask, &truth));
+        still.push(iou(&mask.data, &truth.data));
         if let Some(prev) = &previous {
             changed_pixels += prev
                 .data
@@ -92,7 +83,10 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     let mut after_step = Vec::new();
     for _ in 0..30 {
         let (mut f, truth) = scene.frame(&[p], 1.2);
-        after_step.push(iou(&segment(&mut model, &mut f, Some(&p)), &truth));
+        after_step.push(iou(
+            &segment(&mut model, &mut f, Some(&p)).data,
+            &truth.data,
+        ));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     eprintln!(
@@ -139,7 +133,7 @@ fn without_the_prior_a_moving_person_is_still_found() {
         let refs: Vec<&[u8]> = planes.iter().map(|p| &**p).collect();
         let working = layout.working_frame(&refs, W, H);
         let mask = model.segment(&working, None, &ModelSettings::default());
-        scores.push(iou(mask, &truth));
+        scores.push(iou(&mask.data, &truth.data));
     }
     let mean = scores[5..].iter().sum::<f64>() / 35.0;
     assert!(mean >= 0.8, "model alone: {mean} {scores:?}");

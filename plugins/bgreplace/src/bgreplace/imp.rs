@@ -13,9 +13,10 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
-use picture::{Component, Gray, PictureLayout, Rect};
+use picture::{Gray, PictureLayout, Rect};
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
+use video_glue::Format;
 
 const DEFAULT_METHOD: Method = Method::Model;
 const DEFAULT_BACKGROUND: Background = Background::Color;
@@ -108,11 +109,6 @@ impl Settings {
     }
 }
 
-struct Format {
-    info: gst_video::VideoInfo,
-    components: Vec<Component>,
-}
-
 #[derive(Default)]
 struct State {
     format: Option<Format>,
@@ -138,6 +134,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
+// The formats with an alpha channel come last: `method=alpha` and `output-mask` need them.
 const FORMATS: &[gst_video::VideoFormat] = &[
     gst_video::VideoFormat::I420,
     gst_video::VideoFormat::Yv12,
@@ -156,34 +153,7 @@ const FORMATS: &[gst_video::VideoFormat] = &[
     gst_video::VideoFormat::Ayuv,
     gst_video::VideoFormat::A420,
 ];
-
-/// The formats of [`FORMATS`] with an alpha channel, for `method=alpha` and `output-mask`.
-const ALPHA_FORMATS: &[gst_video::VideoFormat] = &[
-    gst_video::VideoFormat::Rgba,
-    gst_video::VideoFormat::Bgra,
-    gst_video::VideoFormat::Argb,
-    gst_video::VideoFormat::Abgr,
-    gst_video::VideoFormat::Ayuv,
-    gst_video::VideoFormat::A420,
-];
-
-fn caps_of(formats: &[gst_video::VideoFormat]) -> gst::Caps {
-    gst_video::VideoCapsBuilder::new()
-        .format_list(formats.iter().copied())
-        .build()
-}
-
-fn components(info: &gst_video::VideoFormatInfo) -> Vec<Component> {
-    let n = info.n_components() as usize;
-    Component::of_format(
-        info.is_rgb(),
-        &info.plane()[..n],
-        &info.poffset()[..n],
-        &info.pixel_stride()[..n],
-        &info.w_sub()[..n],
-        &info.h_sub()[..n],
-    )
-}
+const FIRST_ALPHA_FORMAT: usize = 10;
 
 /// The faces on a buffer, from faceroi's ROI meta (the face before margin when the meta says
 /// it); `None` when the buffer carries no face meta at all.
@@ -205,15 +175,6 @@ fn faces(buf: &gst::BufferRef) -> Option<Vec<Rect>> {
         })
         .collect();
     (!faces.is_empty()).then_some(faces)
-}
-
-fn is_relearn_event(event: &gst::Event) -> bool {
-    matches!(
-        event.type_(),
-        gst::EventType::CustomDownstream
-            | gst::EventType::CustomUpstream
-            | gst::EventType::CustomBoth
-    ) && event.structure().is_some_and(|s| s.name() == RELEARN_EVENT)
 }
 
 #[glib::object_subclass]
@@ -387,21 +348,8 @@ impl ElementImpl for BgReplace {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = caps_of(FORMATS);
-            [gst::PadDirection::Src, gst::PadDirection::Sink]
-                .into_iter()
-                .map(|direction| {
-                    let name = if direction == gst::PadDirection::Src {
-                        "src"
-                    } else {
-                        "sink"
-                    };
-                    gst::PadTemplate::new(name, direction, gst::PadPresence::Always, &caps)
-                        .expect("valid template")
-                })
-                .collect()
-        });
+        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| video_glue::always_pad_templates(&video_glue::raw_caps(FORMATS)));
         PAD_TEMPLATES.as_ref()
     }
 }
@@ -436,7 +384,10 @@ impl BaseTransformImpl for BgReplace {
     ) -> Option<gst::Caps> {
         // In place: the same caps on both sides, narrowed to alpha formats when needed.
         let caps = if self.settings.lock().unwrap().needs_alpha() {
-            caps.intersect_with_mode(&caps_of(ALPHA_FORMATS), gst::CapsIntersectMode::First)
+            caps.intersect_with_mode(
+                &video_glue::raw_caps(&FORMATS[FIRST_ALPHA_FORMAT..]),
+                gst::CapsIntersectMode::First,
+            )
         } else {
             caps.clone()
         };
@@ -447,39 +398,29 @@ impl BaseTransformImpl for BgReplace {
     }
 
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
-        let info = gst_video::VideoInfo::from_caps(incaps)
-            .map_err(|_| gst::loggable_error!(CAT, "cannot parse caps {incaps}"))?;
+        let format = Format::from_caps(incaps)
+            .ok_or_else(|| gst::loggable_error!(CAT, "cannot parse caps {incaps}"))?;
         let mut guard = self.state.lock().unwrap();
         let state = guard
             .as_mut()
             .ok_or_else(|| gst::loggable_error!(CAT, "caps before start"))?;
-        let same_geometry = state
+        if !state
             .format
             .as_ref()
-            .is_some_and(|f| f.info.width() == info.width() && f.info.height() == info.height());
-        if !same_geometry {
+            .is_some_and(|f| f.same_size(&format.info))
+        {
             // A learnt room at another size means nothing here.
             state.model.relearn();
             state.frozen.reset();
         }
         state.image_plate = None;
-        gst::debug!(
-            CAT,
-            imp = self,
-            "format {:?} {}x{}",
-            info.format(),
-            info.width(),
-            info.height()
-        );
-        state.format = Some(Format {
-            components: components(&info.format_info()),
-            info,
-        });
+        gst::debug!(CAT, imp = self, "format {:?}", format.info);
+        state.format = Some(format);
         Ok(())
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        if is_relearn_event(&event) {
+        if video_glue::is_custom_event(&event, RELEARN_EVENT) {
             self.relearn();
             return true;
         }
@@ -487,7 +428,7 @@ impl BaseTransformImpl for BgReplace {
     }
 
     fn src_event(&self, event: gst::Event) -> bool {
-        if is_relearn_event(&event) {
+        if video_glue::is_custom_event(&event, RELEARN_EVENT) {
             self.relearn();
             return true;
         }
@@ -510,17 +451,7 @@ impl BaseTransformImpl for BgReplace {
                 gst::FlowError::Error
             })?;
         let n_planes = frame.n_planes() as usize;
-        let layout = PictureLayout {
-            width: format.info.width(),
-            height: format.info.height(),
-            components: format.components.clone(),
-            strides: frame
-                .plane_stride()
-                .iter()
-                .take(n_planes)
-                .map(|&s| s.max(0) as usize)
-                .collect(),
-        };
+        let layout = format.layout(&frame);
         let mut all_planes = frame.planes_data_mut();
         let planes = &mut all_planes[..n_planes];
         let lengths: Vec<usize> = planes.iter().map(|p| p.len()).collect();

@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: MPL-2.0
 
 use face_tracking::{
-    Component, DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect, Rect,
-    Tracker, TrackerSettings,
+    DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect, Rect, Tracker,
+    TrackerSettings,
 };
 use gst::glib;
 use gst::prelude::*;
@@ -12,6 +12,7 @@ use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use std::sync::{LazyLock, Mutex};
+use video_glue::Format;
 
 const DEFAULT_MIN_FACE_SIZE: u32 = 48;
 const DEFAULT_SCORE_THRESHOLD: f64 = 2.0;
@@ -172,11 +173,6 @@ impl Settings {
 }
 
 /// What a negotiated format means for reading and painting.
-struct Format {
-    info: gst_video::VideoInfo,
-    components: Vec<Component>,
-}
-
 struct State {
     detector: FaceDetector,
     tracker: Tracker,
@@ -234,19 +230,6 @@ const FORMATS: [gst_video::VideoFormat; 17] = [
     gst_video::VideoFormat::Argb,
     gst_video::VideoFormat::Abgr,
 ];
-
-/// Each component of a format, as `face-tracking` describes pictures.
-fn components(info: &gst_video::VideoFormatInfo) -> Vec<Component> {
-    let n = info.n_components() as usize;
-    Component::of_format(
-        info.is_rgb(),
-        &info.plane()[..n],
-        &info.poffset()[..n],
-        &info.pixel_stride()[..n],
-        &info.w_sub()[..n],
-        &info.h_sub()[..n],
-    )
-}
 
 #[glib::object_subclass]
 impl ObjectSubclass for FaceRoi {
@@ -444,27 +427,8 @@ impl ElementImpl for FaceRoi {
     }
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
-        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst_video::VideoCapsBuilder::new()
-                .format_list(FORMATS)
-                .build();
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .expect("valid template"),
-                gst::PadTemplate::new(
-                    "sink",
-                    gst::PadDirection::Sink,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .expect("valid template"),
-            ]
-        });
+        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> =
+            LazyLock::new(|| video_glue::always_pad_templates(&video_glue::raw_caps(&FORMATS)));
         PAD_TEMPLATES.as_ref()
     }
 }
@@ -487,38 +451,28 @@ impl BaseTransformImpl for FaceRoi {
     }
 
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
-        let info = gst_video::VideoInfo::from_caps(incaps)
-            .map_err(|_| gst::loggable_error!(CAT, "cannot parse caps {incaps}"))?;
+        let format = Format::from_caps(incaps)
+            .ok_or_else(|| gst::loggable_error!(CAT, "cannot parse caps {incaps}"))?;
         let mut guard = self.state.lock().unwrap();
         let state = guard
             .as_mut()
             .ok_or_else(|| gst::loggable_error!(CAT, "caps before start"))?;
-        let same_geometry = state
+        if !state
             .format
             .as_ref()
-            .is_some_and(|f| f.info.width() == info.width() && f.info.height() == info.height());
-        if !same_geometry {
+            .is_some_and(|f| f.same_size(&format.info))
+        {
             // Boxes from another geometry mean nothing here.
             state.tracker.reset();
             state.detect_next = true;
         }
-        gst::debug!(
-            CAT,
-            imp = self,
-            "format {:?} {}x{}",
-            info.format(),
-            info.width(),
-            info.height()
-        );
-        state.format = Some(Format {
-            components: components(&info.format_info()),
-            info,
-        });
+        gst::debug!(CAT, imp = self, "format {:?}", format.info);
+        state.format = Some(format);
         Ok(())
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        if is_enroll_event(&event) {
+        if video_glue::is_custom_event(&event, ENROLL_EVENT) {
             self.request_enroll();
             return true;
         }
@@ -532,7 +486,7 @@ impl BaseTransformImpl for FaceRoi {
     }
 
     fn src_event(&self, event: gst::Event) -> bool {
-        if is_enroll_event(&event) {
+        if video_glue::is_custom_event(&event, ENROLL_EVENT) {
             self.request_enroll();
             return true;
         }
@@ -618,15 +572,6 @@ impl BaseTransformImpl for FaceRoi {
     }
 }
 
-fn is_enroll_event(event: &gst::Event) -> bool {
-    matches!(
-        event.type_(),
-        gst::EventType::CustomDownstream
-            | gst::EventType::CustomUpstream
-            | gst::EventType::CustomBoth
-    ) && event.structure().is_some_and(|s| s.name() == ENROLL_EVENT)
-}
-
 impl FaceRoi {
     fn request_enroll(&self) {
         gst::info!(CAT, imp = self, "owner re-enrollment requested");
@@ -653,16 +598,7 @@ impl FaceRoi {
         let planes: Vec<&[u8]> = (0..frame.n_planes())
             .map(|p| frame.plane_data(p).unwrap_or(&[]))
             .collect();
-        let layout = PictureLayout {
-            width: info.width(),
-            height: info.height(),
-            components: format.components.clone(),
-            strides: frame
-                .plane_stride()
-                .iter()
-                .map(|&s| s.max(0) as usize)
-                .collect(),
-        };
+        let layout = format.layout(&frame);
         if let Err(e) = layout.check(&planes.iter().map(|p| p.len()).collect::<Vec<_>>()) {
             gst::element_imp_error!(
                 self,

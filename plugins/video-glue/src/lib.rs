@@ -1,0 +1,84 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! What the in-place raw-video filters (`faceroi`, `bgreplace`) share: their pad templates,
+//! the `picture` layout of a negotiated format and of a mapped frame, and named custom events.
+
+use gst_video::prelude::*;
+use picture::{Component, PictureLayout};
+
+/// Raw video caps with these formats, any size and rate.
+pub fn raw_caps(formats: &[gst_video::VideoFormat]) -> gst::Caps {
+    gst_video::VideoCapsBuilder::new()
+        .format_list(formats.iter().copied())
+        .build()
+}
+
+/// An always `src` and an always `sink` pad template with the same caps.
+pub fn always_pad_templates(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
+    [
+        ("src", gst::PadDirection::Src),
+        ("sink", gst::PadDirection::Sink),
+    ]
+    .into_iter()
+    .map(|(name, direction)| {
+        gst::PadTemplate::new(name, direction, gst::PadPresence::Always, caps)
+            .expect("valid pad template")
+    })
+    .collect()
+}
+
+/// A negotiated raw video format and its components as `picture` describes them.
+#[derive(Clone, Debug)]
+pub struct Format {
+    pub info: gst_video::VideoInfo,
+    pub components: Vec<Component>,
+}
+
+impl Format {
+    pub fn from_caps(caps: &gst::CapsRef) -> Option<Self> {
+        let info = gst_video::VideoInfo::from_caps(caps).ok()?;
+        let f = info.format_info();
+        let n = f.n_components() as usize;
+        let components = Component::of_format(
+            f.is_rgb(),
+            &f.plane()[..n],
+            &f.poffset()[..n],
+            &f.pixel_stride()[..n],
+            &f.w_sub()[..n],
+            &f.h_sub()[..n],
+        );
+        Some(Format { info, components })
+    }
+
+    /// Whether `other` has the same picture size (a tracker or a learnt background carries over).
+    pub fn same_size(&self, other: &gst_video::VideoInfo) -> bool {
+        (self.info.width(), self.info.height()) == (other.width(), other.height())
+    }
+
+    /// The layout of a mapped frame (with its own strides); check it against the planes
+    /// before use.
+    pub fn layout<T>(&self, frame: &gst_video::VideoFrameRef<T>) -> PictureLayout {
+        PictureLayout {
+            width: self.info.width(),
+            height: self.info.height(),
+            components: self.components.clone(),
+            strides: frame
+                .plane_stride()
+                .iter()
+                .take(frame.n_planes() as usize)
+                .map(|&s| s.max(0) as usize)
+                .collect(),
+        }
+    }
+}
+
+/// Whether `event` is a custom event (either direction) whose structure is called `name`.
+pub fn is_custom_event(event: &gst::Event, name: &str) -> bool {
+    matches!(
+        event.type_(),
+        gst::EventType::CustomDownstream
+            | gst::EventType::CustomUpstream
+            | gst::EventType::CustomBoth
+    ) && event.structure().is_some_and(|s| s.name() == name)
+}
