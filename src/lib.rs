@@ -3,6 +3,7 @@
 
 //! Shared helpers for pixelmeet's examples, integration tests and benchmark program.
 
+pub mod composite;
 pub mod faces;
 pub mod quality;
 pub mod rd;

@@ -81,7 +81,8 @@ pub fn run_to_eos(pipeline: &gst::Pipeline, timeout: Duration) -> Result<(), Err
     result
 }
 
-pub(crate) fn set_source(pipeline: &gst::Pipeline, clip: &Path) -> Result<(), Error> {
+/// Points the pipeline's element named `src` (a filesrc) at `clip`.
+pub fn set_source(pipeline: &gst::Pipeline, clip: &Path) -> Result<(), Error> {
     let src = pipeline
         .by_name("src")
         .ok_or("pipeline has no element named `src`")?;
@@ -289,12 +290,33 @@ pub fn encoder_cpu_seconds(
     runs: usize,
     timeout: Duration,
 ) -> Result<f64, Error> {
-    let base = "filesrc name=src ! y4mdec ! fakesink sync=false";
-    let with_enc = format!("filesrc name=src ! y4mdec ! {enc} ! fakesink sync=false");
+    element_cpu_seconds(clip, "", enc, runs, timeout)
+}
+
+/// [`encoder_cpu_seconds`] with `upstream` (a gst-launch fragment such as `"faceroi"`, or `""`
+/// for none) in both pipelines: `filesrc ! y4mdec ! UPSTREAM ! ELEMENT ! fakesink` minus
+/// `filesrc ! y4mdec ! UPSTREAM ! fakesink`, for an element that needs what `upstream` adds
+/// (meta, a format) but whose own cost is wanted.
+pub fn element_cpu_seconds(
+    clip: &Path,
+    upstream: &str,
+    element: &str,
+    runs: usize,
+    timeout: Duration,
+) -> Result<f64, Error> {
+    let chain = |parts: &[&str]| {
+        std::iter::once("filesrc name=src ! y4mdec")
+            .chain(parts.iter().copied().filter(|p| !p.is_empty()))
+            .chain(std::iter::once("fakesink sync=false"))
+            .collect::<Vec<_>>()
+            .join(" ! ")
+    };
+    let base = chain(&[upstream]);
+    let with_element = chain(&[upstream, element]);
     let mut diffs = Vec::with_capacity(runs);
     for _ in 0..runs.max(1) {
-        let (b, _) = run_timed(base, clip, timeout)?;
-        let (e, _) = run_timed(&with_enc, clip, timeout)?;
+        let (b, _) = run_timed(&base, clip, timeout)?;
+        let (e, _) = run_timed(&with_element, clip, timeout)?;
         diffs.push(e - b);
     }
     Ok(median(&mut diffs))
