@@ -53,9 +53,8 @@ pub fn replace(layout: &PictureLayout, planes: &mut [&mut [u8]], mask: &Gray, ba
             &subsampled.as_ref().expect("just set").2
         };
         let (w, h) = layout.component_size(c);
-        let stride = layout.strides[c.plane];
         for y in 0..h {
-            let start = y * stride + c.offset;
+            let start = layout.sample_index(c, 0, y);
             let alpha = &m.data[y * w..][..w];
             let row = &mut planes[c.plane][start..];
             match backdrop {

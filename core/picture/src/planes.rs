@@ -381,10 +381,9 @@ impl PictureLayout {
                 continue;
             };
             let (x0, y0, x1, y1) = self.component_span(c, rect);
-            let stride = self.strides[c.plane];
             let plane = &mut *planes[c.plane];
             for row in y0..y1 {
-                let start = row * stride + c.offset;
+                let start = self.sample_index(c, 0, row);
                 for x in x0..x1 {
                     plane[start + x * c.step] = value;
                 }
@@ -402,13 +401,12 @@ impl PictureLayout {
             let (x0, y0, x1, y1) = self.component_span(c, rect);
             let bw = ((block >> c.x_shift) as usize).max(1);
             let bh = ((block >> c.y_shift) as usize).max(1);
-            let stride = self.strides[c.plane];
             let plane = &mut *planes[c.plane];
             for by in (y0..y1).step_by(bh) {
                 let by1 = (by + bh).min(y1);
                 for bx in (x0..x1).step_by(bw) {
                     let bx1 = (bx + bw).min(x1);
-                    let index = |x: usize, y: usize| y * stride + c.offset + x * c.step;
+                    let index = |x: usize, y: usize| self.sample_index(c, x, y);
                     let mut sum = 0u32;
                     for y in by..by1 {
                         for x in bx..bx1 {

@@ -465,7 +465,7 @@ impl BaseTransformImpl for BgReplace {
         }
 
         let mask = self.mask(state, &layout, planes, faces.as_deref(), &settings)?;
-        self.replace_background(state, &layout, planes, &mask, &settings)?;
+        self.replace_background(state, &layout, planes, &lengths, &mask, &settings)?;
         if settings.output_mask {
             write_alpha(&layout, planes, &mask);
         }
@@ -550,10 +550,10 @@ impl BgReplace {
         state: &mut State,
         layout: &PictureLayout,
         planes: &mut [&mut [u8]],
+        lengths: &[usize],
         mask: &Gray,
         settings: &Settings,
     ) -> Result<(), gst::FlowError> {
-        let lengths: Vec<usize> = planes.iter().map(|p| p.len()).collect();
         let backdrop = match settings.background {
             Background::Color => {
                 let [a, r, g, b] = settings.color.to_be_bytes();
@@ -579,10 +579,10 @@ impl BgReplace {
                 let fits = state
                     .image_plate
                     .as_ref()
-                    .is_some_and(|(l, _)| *l == lengths);
+                    .is_some_and(|(l, _)| l == lengths);
                 if !fits {
                     let (_, image) = state.image.as_ref().expect("loaded above");
-                    state.image_plate = Some((lengths.clone(), image.plate(layout, &lengths)));
+                    state.image_plate = Some((lengths.to_vec(), image.plate(layout, lengths)));
                 }
                 Backdrop::Plate(&state.image_plate.as_ref().expect("made above").1)
             }
