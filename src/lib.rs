@@ -7,6 +7,7 @@ pub mod composite;
 pub mod faces;
 pub mod quality;
 pub mod rd;
+pub mod table;
 pub mod y4m;
 
 /// Initialise GStreamer and register every pixelmeet plugin statically.

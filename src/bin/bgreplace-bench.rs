@@ -28,6 +28,7 @@ use gst_video::prelude::*;
 
 use pixelmeet::composite::{self, Mask, Phase, Scene};
 use pixelmeet::rd::{self, Error};
+use pixelmeet::table::Table;
 use pixelmeet::y4m::Y4mReader;
 
 const USAGE: &str = "\
@@ -250,37 +251,13 @@ fn predicted_mask(sample: &gst::Sample, channel: usize) -> Result<Mask, String> 
 
 /// Plain-text or Markdown table; columns after the first align right.
 fn table(markdown: bool, header: &[&str], rows: &[Vec<String>]) -> String {
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    let all = || std::iter::once(&header).chain(rows);
-    if markdown {
-        let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-        let sep: Vec<String> = (0..header.len())
-            .map(|i| if i == 0 { "---" } else { "---:" }.to_string())
-            .collect();
-        return std::iter::once(&sep)
-            .chain(rows)
-            .fold(line(&header), |out, r| out + &line(r));
+    Table {
+        markdown,
+        header: header.iter().map(|h| h.to_string()).collect(),
+        rows: rows.to_vec(),
+        first_numeric: 1,
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| all().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    all()
-        .map(|r| {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(i, (c, &w))| {
-                    if i == 0 {
-                        format!("{c:<w$}")
-                    } else {
-                        format!("{c:>w$}")
-                    }
-                })
-                .collect();
-            cells.join("  ").trim_end().to_string() + "\n"
-        })
-        .collect()
+    .render()
 }
 
 fn heading(markdown: bool, text: &str) -> String {
@@ -574,18 +551,5 @@ mod tests {
         assert!(parse_args(args("--cpu-runs 0")).is_err());
         assert!(parse_args(args("--media")).is_err());
         assert!(parse_args(args("--frobnicate")).is_err());
-    }
-
-    #[test]
-    fn tables_render_in_both_styles() {
-        let rows = vec![vec!["a".to_string(), "1.5".to_string()]];
-        assert_eq!(
-            table(true, &["name", "value"], &rows),
-            "| name | value |\n| --- | ---: |\n| a | 1.5 |\n"
-        );
-        assert_eq!(
-            table(false, &["name", "value"], &rows),
-            "name  value\na       1.5\n"
-        );
     }
 }

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use pixelmeet::quality;
 use pixelmeet::rd::{self, RdPoint};
+use pixelmeet::table::Table;
 use pixelmeet::y4m::{Y4mReader, Y4mWriter};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -382,67 +383,6 @@ fn run(opts: &Options) -> Result<String, Error> {
         return Err("no codec could be measured (see the notes above)".into());
     }
     Ok(report(opts, &header, frames, &results, &notes))
-}
-
-/// Plain-text or Markdown table.
-struct Table {
-    markdown: bool,
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-    /// Columns after the first two are numbers and align right.
-    first_numeric: usize,
-}
-
-impl Table {
-    fn render(&self) -> String {
-        let mut out = String::new();
-        if self.markdown {
-            let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-            out += &line(&self.header);
-            let sep: Vec<String> = (0..self.header.len())
-                .map(|i| {
-                    if i >= self.first_numeric {
-                        "---:"
-                    } else {
-                        "---"
-                    }
-                    .to_string()
-                })
-                .collect();
-            out += &line(&sep);
-            for r in &self.rows {
-                out += &line(r);
-            }
-            return out;
-        }
-        let widths: Vec<usize> = (0..self.header.len())
-            .map(|i| {
-                self.rows
-                    .iter()
-                    .chain(std::iter::once(&self.header))
-                    .map(|r| r[i].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for r in std::iter::once(&self.header).chain(&self.rows) {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .enumerate()
-                .map(|(i, (c, &w))| {
-                    if i >= self.first_numeric {
-                        format!("{c:>w$}")
-                    } else {
-                        format!("{c:<w$}")
-                    }
-                })
-                .collect();
-            out += cells.join("  ").trim_end();
-            out.push('\n');
-        }
-        out
-    }
 }
 
 fn report(
