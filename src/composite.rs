@@ -6,8 +6,8 @@
 //! (empty room, entrance, talking, sitting still, a lighting step) with camera noise on top.
 //! The person's mask in every frame is known exactly because we put him there.
 //!
-//! Also the score: intersection over union of a predicted mask with the true one. No GStreamer
-//! types here, so all of it is unit-tested without a pipeline; `bgreplace-bench` runs the
+//! The score, intersection over union with the true mask, is `background_model::mask::iou`.
+//! No GStreamer types here, so all of it is unit-tested without a pipeline; `bgreplace-bench` runs the
 //! elements.
 
 use std::f64::consts::TAU;
@@ -15,6 +15,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::ops::Range;
 use std::path::Path;
+
+use background_model::mask::{resize, shrink};
+use face_tracking::Gray;
 
 use crate::rd::Error;
 use crate::y4m::{read_y4m, Y4mHeader, Y4mReader, Y4mWriter};
@@ -144,103 +147,52 @@ pub fn placement(frame: usize, person_width: usize) -> Option<Placement> {
     Some(Placement { x, source_frame })
 }
 
-/// A binary picture, `true` = person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mask {
-    pub width: usize,
-    pub height: usize,
-    pub data: Vec<bool>,
+/// A person mask: 255 = person, 0 = not (the masks bgreplace and its core use).
+pub type Mask = Gray;
+
+/// Whether pixel (`x`, `y`) of `mask` is person.
+pub fn at(mask: &Mask, x: usize, y: usize) -> bool {
+    mask.data[y * mask.width + x] >= 128
 }
 
-impl Mask {
-    pub fn empty(width: usize, height: usize) -> Self {
-        Mask {
-            width,
-            height,
-            data: vec![false; width * height],
-        }
-    }
-
-    pub fn at(&self, x: usize, y: usize) -> bool {
-        self.data[y * self.width + x]
-    }
-
-    pub fn count(&self) -> usize {
-        self.data.iter().filter(|&&p| p).count()
-    }
-
-    /// One byte of every pixel of a packed 8-bit picture (`pixel_stride` bytes per pixel,
-    /// `offset` to the byte wanted, rows `stride` apart) thresholded: `>= threshold` is person.
-    ///
-    /// # Panics
-    /// If `data` is shorter than the sizes imply (a caller bug).
-    pub fn from_channel(
-        data: &[u8],
-        stride: usize,
-        (width, height): (usize, usize),
-        pixel_stride: usize,
-        offset: usize,
-        threshold: u8,
-    ) -> Self {
-        let mut mask = Mask::empty(width, height);
-        for (y, row) in mask.data.chunks_exact_mut(width).enumerate() {
-            let line = &data[y * stride..];
-            for (x, m) in row.iter_mut().enumerate() {
-                *m = line[x * pixel_stride + offset] >= threshold;
-            }
-        }
-        mask
-    }
-
-    /// Half the size (rounded up), a pixel set when at least two of its 2x2 are: the mask of
-    /// 4:2:0 chroma.
-    pub fn halved(&self) -> Mask {
-        let mut out = Mask::empty(self.width.div_ceil(2), self.height.div_ceil(2));
-        for y in 0..out.height {
-            for x in 0..out.width {
-                let votes = [(0, 0), (1, 0), (0, 1), (1, 1)]
-                    .iter()
-                    .filter(|(dx, dy)| {
-                        let (sx, sy) = (2 * x + dx, 2 * y + dy);
-                        sx < self.width && sy < self.height && self.at(sx, sy)
-                    })
-                    .count();
-                out.data[y * out.width + x] = votes >= 2;
-            }
-        }
-        out
-    }
-
-    /// This mask moved right by `left` into a `width` x `height` picture (the bottom edges
-    /// aligned, as [`paste_i420`] places the person), clipped at its edges.
-    pub fn placed(&self, left: i32, width: usize, height: usize) -> Mask {
-        let mut out = Mask::empty(width, height);
-        paste_plane(&mut out.data, (width, height), &self.data, self, left);
-        out
-    }
+/// How many pixels of `mask` are person.
+pub fn person_pixels(mask: &Mask) -> usize {
+    mask.data.iter().filter(|&&v| v >= 128).count()
 }
 
-/// Intersection over union of `predicted` with `truth`, person as the positive class. Both
-/// empty is a perfect 1.0; a prediction on an empty truth is 0.0 however small.
+/// One byte of every pixel of a packed 8-bit picture (`pixel_stride` bytes per pixel,
+/// `offset` to the byte wanted, rows `stride` apart) thresholded: `>= threshold` is person.
 ///
 /// # Panics
-/// If the masks differ in size.
-pub fn iou(truth: &Mask, predicted: &Mask) -> f64 {
-    assert_eq!(
-        (truth.width, truth.height),
-        (predicted.width, predicted.height),
-        "masks of different sizes"
-    );
-    let (mut both, mut either) = (0usize, 0usize);
-    for (&t, &p) in truth.data.iter().zip(&predicted.data) {
-        both += usize::from(t && p);
-        either += usize::from(t || p);
+/// If `data` is shorter than the sizes imply (a caller bug).
+pub fn mask_from_channel(
+    data: &[u8],
+    stride: usize,
+    (width, height): (usize, usize),
+    pixel_stride: usize,
+    offset: usize,
+    threshold: u8,
+) -> Mask {
+    let mut mask = Mask::new(width, height);
+    for (y, row) in mask.data.chunks_exact_mut(width).enumerate() {
+        let line = &data[y * stride..];
+        for (x, m) in row.iter_mut().enumerate() {
+            *m = if line[x * pixel_stride + offset] >= threshold {
+                255
+            } else {
+                0
+            };
+        }
     }
-    if either == 0 {
-        1.0
-    } else {
-        both as f64 / either as f64
-    }
+    mask
+}
+
+/// `mask` moved right by `left` into a `width` x `height` picture (the bottom edges aligned,
+/// as [`paste_i420`] places the person), clipped at its edges.
+pub fn placed(mask: &Mask, left: i32, width: usize, height: usize) -> Mask {
+    let mut out = Mask::new(width, height);
+    paste_plane(&mut out.data, (width, height), &mask.data, mask, left);
+    out
 }
 
 /// An axis-aligned ellipse, in pixels.
@@ -309,39 +261,16 @@ impl HeadAndShoulders {
     /// The shape drawn at its clip's size.
     pub fn mask(&self) -> Mask {
         let (width, height) = self.frame;
-        let mut mask = Mask::empty(width, height);
+        let mut mask = Mask::new(width, height);
         for y in 0..height {
             for x in 0..width {
-                mask.data[y * width + x] = self.contains(x as f64 + 0.5, y as f64 + 0.5);
+                if self.contains(x as f64 + 0.5, y as f64 + 0.5) {
+                    mask.data[y * width + x] = 255;
+                }
             }
         }
         mask
     }
-}
-
-/// Bilinear resampling of an 8-bit plane (pixel centres aligned, edges repeated).
-pub fn scale_plane(src: &[u8], (sw, sh): (usize, usize), (dw, dh): (usize, usize)) -> Vec<u8> {
-    // Source position and right/lower weight of each destination column or row.
-    let taps = |s: usize, d: usize| -> Vec<(usize, usize, f32)> {
-        (0..d)
-            .map(|i| {
-                let p = ((i as f32 + 0.5) * s as f32 / d as f32 - 0.5).clamp(0.0, (s - 1) as f32);
-                let i0 = p.floor() as usize;
-                (i0, (i0 + 1).min(s - 1), p - i0 as f32)
-            })
-            .collect()
-    };
-    let (cols, rows) = (taps(sw, dw), taps(sh, dh));
-    let mut out = Vec::with_capacity(dw * dh);
-    for &(y0, y1, wy) in &rows {
-        let (r0, r1) = (&src[y0 * sw..][..sw], &src[y1 * sw..][..sw]);
-        out.extend(cols.iter().map(|&(x0, x1, wx)| {
-            let top = r0[x0] as f32 * (1.0 - wx) + r0[x1] as f32 * wx;
-            let bottom = r1[x0] as f32 * (1.0 - wx) + r1[x1] as f32 * wx;
-            (top * (1.0 - wy) + bottom * wy).round() as u8
-        }));
-    }
-    out
 }
 
 /// Offsets and sizes of the three planes of a packed I420 frame.
@@ -358,7 +287,12 @@ pub fn scale_i420(frame: &[u8], from: (usize, usize), to: (usize, usize)) -> Vec
     src.iter()
         .zip(&dst)
         .flat_map(|(&(off, w, h), &(_, dw, dh))| {
-            scale_plane(&frame[off..off + w * h], (w, h), (dw, dh))
+            let plane = Gray {
+                width: w,
+                height: h,
+                data: frame[off..off + w * h].to_vec(),
+            };
+            resize(&plane, dw, dh).data
         })
         .collect()
 }
@@ -366,7 +300,8 @@ pub fn scale_i420(frame: &[u8], from: (usize, usize), to: (usize, usize)) -> Vec
 /// Copies the pixels of `person` (a packed I420 frame the size of `mask`) under `mask` into
 /// `frame` (packed I420, `width` x `height`), the person's left edge at column `left` (even, so
 /// chroma stays aligned with luma) and the bottom edges aligned. A chroma sample comes from the
-/// person when at least two of its four luma pixels do.
+/// person when at least two of its four luma pixels do (the 2x2 mean of 0/255 is then 128 or
+/// more).
 pub fn paste_i420(
     frame: &mut [u8],
     (width, height): (usize, usize),
@@ -375,7 +310,7 @@ pub fn paste_i420(
     left: i32,
 ) {
     debug_assert!(left % 2 == 0, "odd offsets would shift chroma against luma");
-    let chroma_mask = mask.halved();
+    let chroma_mask = shrink(mask, 2, 2);
     let src = i420_planes(mask.width, mask.height);
     let dst = i420_planes(width, height);
     for (plane, (&(s_off, sw, sh), &(d_off, dw, dh))) in src.iter().zip(&dst).enumerate() {
@@ -411,7 +346,7 @@ fn paste_plane<T: Copy>(
             let Ok(sx) = usize::try_from(x as i64 - i64::from(left)) else {
                 continue;
             };
-            if sx < mask.width && sy < mask.height && mask.at(sx, sy) {
+            if sx < mask.width && sy < mask.height && at(mask, sx, sy) {
                 *d = src[sy * mask.width + sx];
             }
         }
@@ -501,8 +436,8 @@ impl Scene {
     /// The exact person mask of composite frame `frame`.
     pub fn truth(&self, frame: usize) -> Mask {
         match self.placements[frame] {
-            Some(p) => self.person.placed(p.x, WIDTH, HEIGHT),
-            None => Mask::empty(WIDTH, HEIGHT),
+            Some(p) => placed(&self.person, p.x, WIDTH, HEIGHT),
+            None => Mask::new(WIDTH, HEIGHT),
         }
     }
 }
@@ -605,11 +540,12 @@ mod tests {
 
     #[test]
     fn iou_conventions() {
-        let empty = Mask::empty(4, 2);
+        let iou = |a: &Mask, b: &Mask| background_model::mask::iou(&a.data, &b.data);
+        let empty = Mask::new(4, 2);
         let mut one = empty.clone();
-        one.data[0] = true;
+        one.data[0] = 255;
         let mut two = one.clone();
-        two.data[1] = true;
+        two.data[1] = 255;
         assert_eq!(iou(&empty, &empty), 1.0);
         assert_eq!(iou(&empty, &one), 0.0);
         assert_eq!(iou(&one, &empty), 0.0);
@@ -664,52 +600,62 @@ mod tests {
     #[test]
     fn shape_is_a_head_on_shoulders() {
         let m = LIVEPORTRAIT_PERSON.mask();
-        assert!(m.at(265, 212), "face centre");
-        assert!(m.at(265, 20), "top of the hair");
-        assert!(!m.at(10, 10) && !m.at(500, 10), "wall in the top corners");
+        assert!(at(&m, 265, 212), "face centre");
+        assert!(at(&m, 265, 20), "top of the hair");
         assert!(
-            m.at(0, 479) && m.at(511, 479),
+            !at(&m, 10, 10) && !at(&m, 500, 10),
+            "wall in the top corners"
+        );
+        assert!(
+            at(&m, 0, 479) && at(&m, 511, 479),
             "shoulders leave at the sides"
         );
-        assert!(!m.at(40, 380), "wall above the left shoulder");
+        assert!(!at(&m, 40, 380), "wall above the left shoulder");
         // Head and shoulders join: the column under the chin is person all the way down.
-        assert!((0..480).filter(|&y| m.at(256, y)).count() >= 480 - 15);
+        assert!((0..480).filter(|&y| at(&m, 256, y)).count() >= 480 - 15);
     }
 
     #[test]
     fn placed_mask_moves_and_clips() {
         let m = LIVEPORTRAIT_PERSON.mask();
-        let p = m.placed(64, WIDTH, HEIGHT);
-        assert_eq!(p.count(), m.count());
-        assert!(p.at(64 + 265, 212));
-        assert!(!p.at(10, 479), "left of the person");
-        let out_right = m.placed(600, WIDTH, HEIGHT);
-        assert!(out_right.count() > 0 && out_right.count() < m.count() / 10);
-        assert_eq!(m.placed(WIDTH as i32, WIDTH, HEIGHT).count(), 0);
+        let p = placed(&m, 64, WIDTH, HEIGHT);
+        assert_eq!(person_pixels(&p), person_pixels(&m));
+        assert!(at(&p, 64 + 265, 212));
+        assert!(!at(&p, 10, 479), "left of the person");
+        let out_right = placed(&m, 600, WIDTH, HEIGHT);
+        assert!(
+            person_pixels(&out_right) > 0 && person_pixels(&out_right) < person_pixels(&m) / 10
+        );
+        assert_eq!(person_pixels(&placed(&m, WIDTH as i32, WIDTH, HEIGHT)), 0);
     }
 
     #[test]
     fn paste_copies_exactly_the_masked_luma() {
         let (w, h) = (8, 4);
-        let mut mask = Mask::empty(4, 4);
+        let mut mask = Mask::new(4, 4);
         for y in 0..4 {
-            mask.data[y * 4 + 1] = true;
-            mask.data[y * 4 + 2] = true;
+            mask.data[y * 4 + 1] = 255;
+            mask.data[y * 4 + 2] = 255;
         }
         let person = vec![200u8; 4 * 4 + 2 * 2 * 2];
         let mut frame = vec![10u8; w * h + 2 * 4 * 2];
         paste_i420(&mut frame, (w, h), &person, &mask, 2);
-        let luma = Mask::from_channel(&frame[..w * h], w, (w, h), 1, 0, 100);
-        assert_eq!(luma, mask.placed(2, w, h));
+        let luma = mask_from_channel(&frame[..w * h], w, (w, h), 1, 0, 100);
+        assert_eq!(luma, placed(&mask, 2, w, h));
         // A chroma sample with two of its four luma pixels in the mask takes the person's.
         assert_eq!(&frame[w * h..w * h + 4], &[10, 200, 200, 10]);
     }
 
     #[test]
     fn scaling_keeps_flat_planes_flat_and_ramps_monotonic() {
-        assert_eq!(scale_plane(&[77; 6], (3, 2), (7, 5)), vec![77; 35]);
+        let plane = |width, height, data: Vec<u8>| Gray {
+            width,
+            height,
+            data,
+        };
+        assert_eq!(resize(&plane(3, 2, vec![77; 6]), 7, 5).data, vec![77; 35]);
         let ramp: Vec<u8> = (0..4).map(|x| x * 60).collect();
-        let up = scale_plane(&ramp, (4, 1), (10, 1));
+        let up = resize(&plane(4, 1, ramp), 10, 1).data;
         assert!(up.windows(2).all(|p| p[0] <= p[1]), "{up:?}");
         assert_eq!((up[0], up[9]), (0, 180));
         assert_eq!(scale_i420(&[9; 6 * 4], (4, 4), (8, 6)).len(), 8 * 6 * 3 / 2);

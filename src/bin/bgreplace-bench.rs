@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use gst::prelude::*;
 use gst_video::prelude::*;
 
+use background_model::mask::iou;
 use pixelmeet::composite::{self, Mask, Phase, Scene};
 use pixelmeet::rd::{self, Error};
 use pixelmeet::table::Table;
@@ -205,8 +206,9 @@ fn score_masks(
                             return Err(format!("more than the {frame} frames put in"));
                         }
                         Ok(FrameScore {
-                            iou: composite::iou(&scene.truth(frame), &mask),
-                            person_share: mask.count() as f64 / mask.data.len().max(1) as f64,
+                            iou: iou(&scene.truth(frame).data, &mask.data),
+                            person_share: composite::person_pixels(&mask) as f64
+                                / mask.data.len().max(1) as f64,
                         })
                     });
                     match scored {
@@ -246,7 +248,9 @@ fn predicted_mask(sample: &gst::Sample, channel: usize) -> Result<Mask, String> 
     let stride = usize::try_from(frame.plane_stride()[0]).map_err(|_| "negative stride")?;
     let data = frame.plane_data(0).map_err(|e| e.to_string())?;
     let size = (info.width() as usize, info.height() as usize);
-    Ok(Mask::from_channel(data, stride, size, 4, channel, 128))
+    Ok(composite::mask_from_channel(
+        data, stride, size, 4, channel, 128,
+    ))
 }
 
 /// Plain-text or Markdown table; columns after the first align right.
