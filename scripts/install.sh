@@ -2,20 +2,41 @@
 # Copyright (C) 2026 pixelmeet developers
 # SPDX-License-Identifier: MPL-2.0
 # Install the pixelmeet GStreamer plugins where every GStreamer application of this user finds
-# them (~/.local/share/gstreamer-1.0/plugins), or remove them with --uninstall.
-# For a system-wide or packaged install use cargo-c instead: cargo cinstall --release -p gst-plugin-pixeldiff --prefix=/usr
+# them ($XDG_DATA_HOME/gstreamer-1.0/plugins, ~/.local/share/... by default), or remove them
+# with --uninstall. Checks afterwards, with GST_PLUGIN_PATH cleared, that GStreamer sees (or no
+# longer sees) every element. For a system-wide or packaged install use cargo-c instead, per
+# plugin crate: cargo cinstall --release -p gst-plugin-pixeldiff --prefix=/usr
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest="${XDG_DATA_HOME:-$HOME/.local/share}/gstreamer-1.0/plugins"
-plugins=(libgstpixeldiff.so)
+crates=(gst-plugin-pixeldiff gst-plugin-faceroi gst-plugin-bgreplace)
+plugins=(libgstpixeldiff.so libgstfaceroi.so libgstbgreplace.so)
+elements=(pixeldiffenc pixeldiffdec rtppixeldiffpay rtppixeldiffdepay pixeldiffadapt faceroi bgreplace)
 
-if [ "${1:-}" = "--uninstall" ]; then
-  for p in "${plugins[@]}"; do rm -fv "$dest/$p"; done
-  exit 0
-fi
+# What an application with a clean environment sees: only the installed copy, never the build
+# tree. gst-inspect-1.0 -b lists nothing; a missing element fails gst-inspect-1.0 NAME.
+found() { env -u GST_PLUGIN_PATH gst-inspect-1.0 "$1" >/dev/null 2>&1; }
+
+case "${1:-}" in
+  --uninstall)
+    for p in "${plugins[@]}"; do rm -fv "$dest/$p"; done
+    for e in "${elements[@]}"; do
+      if found "$e"; then echo "install.sh: $e is still found (another copy installed elsewhere?)" >&2; exit 1; fi
+    done
+    echo "install.sh: removed" >&2
+    exit 0
+    ;;
+  "") ;;
+  -h|--help) sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//'; echo "Usage: scripts/install.sh [--uninstall]"; exit 0 ;;
+  *) echo "Usage: scripts/install.sh [--uninstall]" >&2; exit 2 ;;
+esac
+
 source scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --workspace -q
+cargo build --release -q ${crates[@]/#/-p }
 mkdir -p "$dest"
 for p in "${plugins[@]}"; do install -m 0644 -v "target/release/$p" "$dest/$p"; done
-echo "installed; check with: gst-inspect-1.0 pixeldiffenc" >&2
+for e in "${elements[@]}"; do
+  found "$e" || { echo "install.sh: GStreamer does not find $e in $dest" >&2; exit 1; }
+done
+echo "install.sh: installed ${elements[*]}; try: gst-inspect-1.0 pixeldiffenc" >&2

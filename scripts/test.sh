@@ -2,7 +2,8 @@
 # Copyright (C) 2026 pixelmeet developers
 # SPDX-License-Identifier: MPL-2.0
 # The test command: install what is missing, then formatting, lints, a release build, an
-# inspection of every element, all tests, and a short headless run of the demo.
+# inspection of every element, the install command and its undo, a short headless run of the
+# demo, and all tests (examples included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -16,6 +17,13 @@ export GST_PLUGIN_PATH="$PWD/target/release"
 for element in pixeldiffenc pixeldiffdec rtppixeldiffpay rtppixeldiffdepay pixeldiffadapt faceroi bgreplace; do
   gst-inspect-1.0 "$element" >/dev/null || { echo "test: $element does not load" >&2; exit 1; }
 done
+
+# The install command and its undo, into a scratch data directory and registry: every element
+# is found without GST_PLUGIN_PATH after installing and none after uninstalling.
+scratch=$(mktemp -d)
+XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/install.sh
+XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/install.sh --uninstall
+rm -rf "$scratch"
 
 # A short headless run of the demo, as a user would start it.
 pipelines/demo --seconds 3 --headless
