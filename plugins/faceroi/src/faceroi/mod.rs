@@ -21,8 +21,8 @@
 //! ```
 //!
 //! Whenever presence changes it posts `faceroi-presence, face-present=(boolean),
-//! faces=(uint), timestamp=(guint64), running-time=(guint64)`, whatever `updates` says, so an
-//! app can switch to audio only.
+//! faces=(uint)` with the same four timing fields, whatever `updates` says, so an app can
+//! switch to audio only.
 //!
 //! `mode=owner` enrolls one face (the largest, or the first: `enroll`), then reports only that
 //! person, followed by position and appearance (face and clothing colours) when a second

@@ -181,7 +181,7 @@ impl ObjectImpl for PixeldiffEnc {
                 glib::ParamSpecUInt::builder("key-int-max")
                     .nick("Keyframe interval")
                     .blurb(
-                        "A keyframe every this many frames, 0 to 2^31; 0 = only at start and \
+                        "A keyframe every this many frames, 0 to 2^31-1; 0 = only at start and \
                          on request (cyclic refresh heals the picture in between)",
                     )
                     .maximum(i32::MAX as u32)
