@@ -7,7 +7,8 @@
 //! Y-PSNR of the decoded output against the source, and the encoder's CPU time per frame. Then
 //! it summarises each codec against the peers: BD-rate against x264 (ultrafast, zerolatency),
 //! the rate ratio against JPEG at equal PSNR, the lossless rate against x264 at QP 0, and the
-//! encoder CPU ratio against x264.
+//! encoder CPU ratio against x264. With `--plot`, it also draws the lossy rate-distortion curves
+//! of every codec measured into an SVG chart.
 //!
 //! Usage: `cargo run --release --bin pixeldiff-bench -- CLIP.y4m [options]` (see `--help`).
 //! Measurements go to stdout, progress to stderr.
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use pixelmeet::plot::{self, Series};
 use pixelmeet::quality;
 use pixelmeet::rd::{self, RdPoint};
 use pixelmeet::table::Table;
@@ -40,6 +42,8 @@ options:
   --pixeldiff-qualities Q,... pixeldiffenc quality sweep, 0-100 (default: 20,35,50,65,80,90)
   --cpu-runs N                runs for the median encoder CPU time (default: 3)
   --timeout SECS              give up on a pipeline after this long (default: 600)
+  --plot FILE.svg             also draw the lossy rate-distortion curves (kbps on a log axis,
+                              mean Y-PSNR) of the codecs measured into an SVG chart
   -h, --help                  show this help";
 
 const CODEC_NAMES: [&str; 4] = ["x264", "vp8", "jpeg", "pixeldiff"];
@@ -52,6 +56,7 @@ struct Options {
     pixeldiff_qualities: Vec<u32>,
     cpu_runs: usize,
     timeout: Duration,
+    plot: Option<PathBuf>,
 }
 
 /// `Ok(None)` means help was asked for.
@@ -63,6 +68,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
     let mut pixeldiff_qualities = vec![20, 35, 50, 65, 80, 90];
     let mut cpu_runs = 3;
     let mut timeout = Duration::from_secs(600);
+    let mut plot = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Accept both `--opt value` and `--opt=value`.
@@ -127,6 +133,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
                     _ => return Err(format!("--timeout: {v:?} is not a positive number").into()),
                 }
             }
+            "--plot" => {
+                let v = value("an SVG file name")?;
+                if v.is_empty() {
+                    return Err("--plot needs an SVG file name".into());
+                }
+                plot = Some(PathBuf::from(v));
+            }
             s if s.starts_with('-') && s.len() > 1 => {
                 return Err(format!("unknown option {s}").into())
             }
@@ -143,6 +156,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         pixeldiff_qualities,
         cpu_runs,
         timeout,
+        plot,
     }))
 }
 
@@ -306,7 +320,20 @@ fn prepare_clip(
     Ok((header, count, temp))
 }
 
-fn run(opts: &Options) -> Result<String, Error> {
+/// Measures, prints the report to stdout, and draws the plot if asked.
+fn run(opts: &Options) -> Result<(), Error> {
+    if let Some(plot) = &opts.plot {
+        // Fail now rather than after minutes of measuring.
+        let dir = plot.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(format!(
+                "--plot {}: directory {} does not exist",
+                plot.display(),
+                dir.map_or_else(String::new, |d| d.display().to_string())
+            )
+            .into());
+        }
+    }
     pixelmeet::init().map_err(|e| format!("cannot initialise GStreamer: {e}"))?;
     let (header, frames, temp) = prepare_clip(&opts.clip, opts.frames)?;
     let clip: &Path = temp.as_ref().map_or(opts.clip.as_path(), |t| t.0.as_path());
@@ -382,7 +409,64 @@ fn run(opts: &Options) -> Result<String, Error> {
     if results.is_empty() {
         return Err("no codec could be measured (see the notes above)".into());
     }
-    Ok(report(opts, &header, frames, &results, &notes))
+    // The report first, so a plot that cannot be written does not lose the measurements.
+    print!("{}", report(opts, &header, frames, &results, &notes));
+    if let Some(path) = &opts.plot {
+        let title = format!(
+            "Rate-distortion, {}: {}x{}, {:.3} fps, {frames} frames",
+            clip_name(&opts.clip),
+            header.width,
+            header.height,
+            header.fps()
+        );
+        plot::line_chart_scaled(
+            path,
+            &title,
+            "rate (kbit/s, log scale)",
+            "mean Y-PSNR (dB)",
+            plot::Scale::Log,
+            &rd_series(&results),
+            true,
+        )?;
+        eprintln!("plot written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn clip_name(clip: &Path) -> String {
+    clip.file_name().map_or_else(
+        || clip.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+/// A codec's lossy points as (kbps, Y-PSNR dB), in measurement order. Lossless points (100 dB)
+/// are left out: they would dominate any curve fit, and a plot's PSNR axis.
+fn lossy_curve(results: &[Measured], key: &str) -> Vec<(f64, f64)> {
+    results
+        .iter()
+        .filter(|m| m.codec == key && !m.lossless)
+        .map(|m| (m.rd.kbps, m.rd.psnr))
+        .collect()
+}
+
+/// One series per codec measured (in measurement order) of its lossy points by rising rate.
+fn rd_series(results: &[Measured]) -> Vec<Series> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut series = Vec::new();
+    for m in results {
+        if m.lossless || seen.contains(&m.codec) {
+            continue;
+        }
+        seen.push(m.codec);
+        let mut points = lossy_curve(results, m.codec);
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        series.push(Series {
+            label: m.label.to_string(),
+            points,
+        });
+    }
+    series
 }
 
 fn report(
@@ -394,12 +478,9 @@ fn report(
 ) -> String {
     let md = opts.markdown;
     let mut out = String::new();
-    let clip_name = opts.clip.file_name().map_or_else(
-        || opts.clip.display().to_string(),
-        |n| n.to_string_lossy().into(),
-    );
     let title = format!(
-        "{clip_name}: {}x{}, {:.3} fps, {frames} frames; encoder CPU is the median of {} runs",
+        "{}: {}x{}, {:.3} fps, {frames} frames; encoder CPU is the median of {} runs",
+        clip_name(&opts.clip),
         header.width,
         header.height,
         header.fps(),
@@ -429,14 +510,7 @@ fn report(
     }
     .render();
 
-    // Lossless points (100 dB) would dominate any curve fit, so the curves are lossy points only.
-    let curve = |key: &str| -> Vec<(f64, f64)> {
-        results
-            .iter()
-            .filter(|m| m.codec == key && !m.lossless)
-            .map(|m| (m.rd.kbps, m.rd.psnr))
-            .collect()
-    };
+    let curve = |key: &str| lossy_curve(results, key);
     let lossy_ms = |key: &str| -> Option<f64> {
         let v: Vec<f64> = results
             .iter()
@@ -577,10 +651,7 @@ fn main() -> ExitCode {
         }
     };
     match run(&opts) {
-        Ok(report) => {
-            print!("{report}");
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pixeldiff-bench: {e}");
             ExitCode::FAILURE
@@ -599,7 +670,8 @@ mod tests {
     #[test]
     fn parses_options() {
         let o = parse_args(args(
-            "c.y4m --only x264,JPEG --frames 10 --markdown --pixeldiff-qualities=30,60 --cpu-runs 5",
+            "c.y4m --only x264,JPEG --frames 10 --markdown --pixeldiff-qualities=30,60 --cpu-runs 5 \
+             --plot docs/rd.svg",
         ))
         .unwrap()
         .unwrap();
@@ -609,6 +681,15 @@ mod tests {
         assert!(o.markdown);
         assert_eq!(o.pixeldiff_qualities, vec![30, 60]);
         assert_eq!(o.cpu_runs, 5);
+        assert_eq!(o.plot, Some(PathBuf::from("docs/rd.svg")));
+        assert_eq!(
+            parse_args(args("c.y4m --plot=a.svg"))
+                .unwrap()
+                .unwrap()
+                .plot,
+            Some(PathBuf::from("a.svg"))
+        );
+        assert_eq!(parse_args(args("c.y4m")).unwrap().unwrap().plot, None);
         assert!(parse_args(args("--help")).unwrap().is_none());
     }
 
@@ -621,6 +702,8 @@ mod tests {
             "c.y4m --frames",
             "c.y4m --pixeldiff-qualities 101",
             "c.y4m --bogus",
+            "c.y4m --plot",
+            "c.y4m --plot=",
             "a.y4m b.y4m",
         ] {
             assert!(parse_args(args(bad)).is_err(), "{bad:?} accepted");
@@ -638,5 +721,40 @@ mod tests {
         let pd = all.iter().find(|c| c.key == "pixeldiff").unwrap();
         assert!(pd.points.iter().any(|p| p.enc == "pixeldiffenc quality=50"));
         assert!(pd.points.iter().any(|p| p.lossless));
+    }
+
+    fn measured(codec: &'static str, lossless: bool, kbps: f64, psnr: f64) -> Measured {
+        Measured {
+            codec,
+            label: codec,
+            setting: String::new(),
+            lossless,
+            rd: RdPoint {
+                bytes: 0,
+                kbps,
+                psnr,
+                frames_compared: 1,
+                frames_total: 1,
+                identical_frames: usize::from(lossless),
+            },
+            enc_ms_per_frame: 0.0,
+        }
+    }
+
+    #[test]
+    fn rd_series_are_lossy_by_rate_per_codec() {
+        let results = [
+            measured("x264", false, 128.0, 32.0),
+            measured("x264", false, 64.0, 29.0),
+            measured("x264", true, 2900.0, quality::IDENTICAL_PSNR),
+            measured("pixeldiff", true, 2700.0, quality::IDENTICAL_PSNR),
+            measured("pixeldiff", false, 76.0, 29.0),
+        ];
+        let s = rd_series(&results);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].label, "x264");
+        assert_eq!(s[0].points, vec![(64.0, 29.0), (128.0, 32.0)]);
+        assert_eq!(s[1].label, "pixeldiff");
+        assert_eq!(s[1].points, vec![(76.0, 29.0)]);
     }
 }
