@@ -25,8 +25,14 @@ XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/insta
 XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/install.sh --uninstall
 rm -rf "$scratch"
 
-# A short headless run of the demo, as a user would start it.
-pipelines/demo --seconds 3 --headless
+# A short headless run of the demo, as a user would start it: it must save what each side
+# received.
+shots=$(mktemp -d)
+pipelines/demo --seconds 6 --headless --snapshot-every 2 --snapshot-dir "$shots"
+for f in alice-sees-bob.png bob-sees-alice.png; do
+  [ -s "$shots/$f" ] || { echo "test: the demo saved no $f" >&2; exit 1; }
+done
+rm -rf "$shots"
 
 # Doc tests first (nextest does not run them), then every other test: its summary closes the run.
 cargo test --workspace --release --doc

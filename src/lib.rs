@@ -5,10 +5,16 @@
 
 pub mod composite;
 pub mod faces;
+pub mod plot;
 pub mod quality;
 pub mod rd;
+pub mod scene;
 pub mod table;
 pub mod y4m;
+
+// The tutorial's code blocks run as doc tests, so the tutorial cannot drift from the API.
+#[doc = include_str!("../docs/tutorial.md")]
+pub mod tutorial {}
 
 /// Initialise GStreamer and register every pixelmeet plugin statically.
 pub fn init() -> Result<(), Box<dyn std::error::Error>> {
