@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Every `stats-interval` ms it posts an element message `pixeldiffenc-stats` with fields
-//! `timestamp` (stream time of the last frame, ClockTime), `frames`, `bytes`, `keyframes`,
+//! `timestamp` (PTS of the last frame, ClockTime), `frames`, `bytes`, `keyframes`,
 //! `chunks` (u64 totals since start), `kbps` and `changed-blocks-percent` (double, over the
 //! interval), `chunks-lost` and `chunks-corrupt` (always 0 here). The totals are also read-only
 //! properties.
