@@ -19,7 +19,7 @@ use clap::Parser;
 use gst::prelude::*;
 use gst_video::prelude::*;
 use pixelmeet::quality::{mean, psnr_y};
-use pixelmeet::scene::Scene;
+use pixelmeet::scene::{i420_caps, Scene};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -45,7 +45,7 @@ struct Options {
     quality: u32,
 }
 
-const FPS: i32 = 30;
+const FPS: u32 = 30;
 
 /// `appsrc ! <middle> ! appsink` as a pipeline, with the two ends.
 fn app_pipeline(
@@ -100,11 +100,7 @@ fn run(opts: &Options) -> Result<bool, Error> {
     if w < 16 || h < 16 || w % 2 == 1 || h % 2 == 1 {
         return Err("--width and --height must be even and at least 16".into());
     }
-    let raw_caps =
-        gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, opts.width, opts.height)
-            .fps(gst::Fraction::new(FPS, 1))
-            .build()?
-            .to_caps()?;
+    let raw_caps = i420_caps(opts.width, opts.height, FPS)?;
 
     // The application's own frames: here a drawn person, at 30 frames a second.
     let mut scene = Scene::new(w, h);

@@ -22,11 +22,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use gst::prelude::*;
 use pixelmeet::scene::{scene_source, Scene};
 use pixelmeet::table::Table;
+
+use pixelmeet::rd::{launch, run_to_eos};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -102,9 +105,7 @@ fn run(opts: &Options) -> Result<(), Error> {
         "{source} ! tee name=raw raw. ! queue ! faceroi ! tee name=faces {}",
         branches.join(" ")
     );
-    let pipeline = gst::parse::launch(&description)?
-        .downcast::<gst::Pipeline>()
-        .expect("a launch line of several elements is a pipeline");
+    let pipeline = launch(&description).map_err(|e| e as Error)?;
     if opts.video.is_none() {
         // The drawn room plays in front of the placeholder.
         let fps = 30;
@@ -136,27 +137,8 @@ fn run(opts: &Options) -> Result<(), Error> {
         gst::PadProbeReturn::Ok
     });
 
-    pipeline.set_state(gst::State::Playing)?;
-    let bus = pipeline.bus().expect("a pipeline has a bus");
-    let mut error = None;
-    for msg in bus.iter_timed(gst::ClockTime::NONE) {
-        match msg.view() {
-            gst::MessageView::Eos(_) => break,
-            gst::MessageView::Error(e) => {
-                error = Some(format!(
-                    "{}: {}",
-                    e.src().map(|s| s.name()).unwrap_or_default(),
-                    e.error()
-                ));
-                break;
-            }
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null)?;
-    if let Some(e) = error {
-        return Err(e.into());
-    }
+    // A day: in effect no limit, a long clip takes as long as it takes.
+    run_to_eos(&pipeline, Duration::from_secs(24 * 3600)).map_err(|e| e as Error)?;
 
     let seconds = last_end.load(Ordering::Relaxed) as f64 / 1e9;
     if seconds <= 0.0 {

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use gst::prelude::*;
-use pixelmeet::scene::{scene_source, Scene};
+use pixelmeet::scene::{i420_caps, scene_source, Scene};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -171,10 +171,7 @@ fn video_source(
     mirror: bool,
 ) -> Result<gst::Element, Error> {
     let (w, h) = opts.size;
-    let caps = gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, w, h)
-        .fps(gst::Fraction::new(opts.fps as i32, 1))
-        .build()?
-        .to_caps()?;
+    let caps = i420_caps(w, h, opts.fps)?;
     let filter = make("capsfilter")?;
     filter.set_property("caps", &caps);
     match source {
