@@ -127,9 +127,15 @@ pub fn qp_for_quality(quality: u8) -> u8 {
 #[derive(Clone, Debug, Default)]
 struct RateControl {
     qp: f64,
-    /// Bytes sent beyond the budget so far (never negative).
+    /// Bytes sent beyond the budget so far (never negative, at most [`MAX_DEBT_FRAMES`] budgets).
     excess: f64,
 }
+
+/// The most excess the rate control carries, in frame budgets. What the encoder sent over its
+/// budget at its coarsest (the target below what the content costs at QP 51, averaged) is not
+/// paid back later: a larger debt would starve the picture for seconds once the target rises,
+/// and then overshoot the new target all at once when it is paid.
+const MAX_DEBT_FRAMES: f64 = 8.0;
 
 impl RateControl {
     fn frame_budget(target_kbps: u32, fps: f64) -> f64 {
@@ -137,7 +143,7 @@ impl RateControl {
     }
 
     fn update(&mut self, bytes: usize, budget: f64, floor_qp: u8) {
-        self.excess = (self.excess + bytes as f64 - budget).max(0.0);
+        self.excess = (self.excess + bytes as f64 - budget).clamp(0.0, MAX_DEBT_FRAMES * budget);
         // Drain the excess over about four frames.
         let wanted = (budget - self.excess / 4.0).max(budget / 4.0);
         // Bits roughly halve every 6 qp; move half way to the estimate to stay stable.

@@ -214,3 +214,45 @@ fn frames_without_faces_keep_the_frame_counter_going() {
     frames.dedup();
     assert_eq!(frames, (0..12).collect::<Vec<u16>>(), "{numbers:?}");
 }
+
+#[test]
+fn a_target_below_the_coarsest_leaves_no_debt_when_it_rises() {
+    let mut settings = EncoderSettings {
+        target_bitrate: 5,
+        quality: 100,
+        ..Default::default()
+    };
+    let mut enc = Encoder::new(layout(), 30.0);
+    let mut bytes = Vec::new();
+    for k in 0..240 {
+        // Four seconds far below what the panning content costs at its coarsest, then room.
+        if k == 120 {
+            settings.target_bitrate = 100;
+        }
+        let f = frame((k * 3) % 120, k);
+        let coded = enc.encode(&planes(&f), &[], false, &settings).unwrap();
+        bytes.push(coded.data.len());
+    }
+    let kbps = |frames: &[usize]| {
+        frames.iter().sum::<usize>() as f64 * 8.0 * 30.0 / frames.len() as f64 / 1000.0
+    };
+    let floor = kbps(&bytes[90..120]);
+    assert!(
+        floor > 15.0,
+        "the content costs more than 15 kbit/s at its coarsest ({floor:.0})"
+    );
+    // Within half a second of the raise the encoder uses the new budget...
+    let after = kbps(&bytes[135..150]);
+    assert!(
+        after > 0.7 * 100.0,
+        "{after:.0} kbit/s half a second after the raise (floor {floor:.0})"
+    );
+    // ...and no second after it goes over by more than the rate control's own wobble.
+    for start in 120..=210 {
+        let second = kbps(&bytes[start..start + 30]);
+        assert!(
+            second < 1.15 * 100.0,
+            "{second:.0} kbit/s in the second from frame {start}"
+        );
+    }
+}
