@@ -6,15 +6,24 @@
 //!
 //! The controller follows the loss-based part of Google Congestion Control (as webrtcsink's
 //! loss controller does): above 10 % loss the target drops, between 2 and 10 % it holds, below
-//! 2 % it grows. Two refinements settle it under a bottleneck instead of around it:
+//! 2 % it grows. Refinements settle it under a bottleneck instead of around it, and keep random
+//! loss from passing for congestion:
+//! - loss is judged over at least [`LOSS_WINDOW_PACKETS`] packets (the report blocks' sequence
+//!   numbers tell how many each covers), so that one lost packet of a small stream is not 10 %;
+//! - the path's background loss (what is still lost right after a cut, so not caused by the
+//!   rate) is taken off before judging, up to 15 %;
 //! - a cut goes to just under what got through (sent x (1 - loss) x 0.95) when that is lower
 //!   than GCC's sent x (1 - loss/2), and that delivered rate is remembered as the path's
 //!   capacity;
+//! - loss of 2 % or more right after growth is the ceiling: the target goes back to 0.85 of
+//!   what got through (plain GCC would hold there, up to 10 % above the bottleneck);
 //! - growth is [`PROBE_NEAR_CAPACITY`] a second within 30 % of that capacity and
 //!   [`PROBE_PER_SECOND`] beyond (where the old capacity no longer holds).
 //!
-//! Growth stops while the encoder does not use its budget (application-limited), so that a
-//! still picture does not earn a target far above what the path has ever carried.
+//! Growth never takes the target beyond [`MAX_AHEAD_OF_SENT`] times what the encoder sent (as
+//! GCC bounds its estimate by the acknowledged rate): a still picture, or an encoder still
+//! catching up, does not earn a target far above what the path has ever carried, which the
+//! encoder would jump to all at once.
 
 /// Loss fraction above which the target is cut.
 pub const BACK_OFF_LOSS: f64 = 0.10;
@@ -29,8 +38,14 @@ pub const PROBE_NEAR_CAPACITY: f64 = 1.08;
 const CAPACITY_STALE: f64 = 1.3;
 /// Interarrival jitter (ms) above which queues are building: hold instead of probing.
 pub const HOLD_JITTER_MS: f64 = 40.0;
-/// Growth is allowed only while the encoder sends at least this share of the target.
-const APP_LIMITED_SHARE: f64 = 0.5;
+/// Growth stops at this multiple of what the encoder sent.
+pub const MAX_AHEAD_OF_SENT: f64 = 1.5;
+/// Weight of each loss window in the background loss average.
+const BACKGROUND_WEIGHT: f64 = 0.3;
+/// Above this, loss is not taken as the path's background: the target comes down regardless.
+const MAX_BACKGROUND_LOSS: f64 = 0.15;
+/// Share of what got through that the target goes back to when growth meets loss.
+const CEILING_BACK_OFF: f64 = 0.85;
 /// Longest gap between reports credited to probing, in seconds (reports may stall).
 const MAX_PROBE_STEP: f64 = 2.0;
 
@@ -63,6 +78,8 @@ pub struct Feedback {
     pub jitter_ms: f64,
     /// What the encoder sent over its last stats interval, in kbit/s (0 if unknown).
     pub sent_kbps: f64,
+    /// Packets the report's loss fraction is over (0 if unknown: the report counts alone).
+    pub packets: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -73,7 +90,21 @@ pub struct LossController {
     last: Option<f64>,
     /// What got through at the last cut, in kbit/s.
     capacity_kbps: Option<f64>,
+    /// Packets and lost packets of the reports not yet acted on.
+    window: (f64, f64),
+    /// The last decision was to grow.
+    probing: bool,
+    /// The last decision was to cut.
+    cut: bool,
+    /// The path's own loss, which no rate change removes: what is still lost right after a
+    /// cut, falling with any window that loses less.
+    background_loss: f64,
 }
+
+/// Packets a loss estimate is made over: one lost packet of twenty is not 5 % loss.
+pub const LOSS_WINDOW_PACKETS: f64 = 40.0;
+/// Longest a loss window stays open, in seconds, however few packets it holds.
+const LOSS_WINDOW_SECONDS: f64 = 2.0;
 
 impl LossController {
     /// A controller starting at `start_kbps` (clamped to `min_kbps..=max_kbps`).
@@ -85,6 +116,10 @@ impl LossController {
             target_kbps: start_kbps.clamp(min_kbps, max_kbps),
             last: None,
             capacity_kbps: None,
+            window: (0.0, 0.0),
+            probing: false,
+            cut: false,
+            background_loss: 0.0,
         }
     }
 
@@ -94,6 +129,28 @@ impl LossController {
 
     /// Update the target from a report.
     pub fn on_feedback(&mut self, f: &Feedback) -> Action {
+        let weight = if f.packets > 0 {
+            f.packets as f64
+        } else {
+            LOSS_WINDOW_PACKETS
+        };
+        self.window.0 += weight;
+        self.window.1 += weight * f.loss;
+        let since = self.last.map_or(f64::INFINITY, |t| f.at - t);
+        // While growing, loss above the background is acted on at once: stepping back from a
+        // probe costs little, overshooting a bottleneck for a whole window costs frames.
+        let probe_hit =
+            self.probing && self.window.1 / self.window.0 >= self.background_loss + PROBE_LOSS;
+        if self.window.0 < LOSS_WINDOW_PACKETS && since < LOSS_WINDOW_SECONDS && !probe_hit {
+            return Action::Hold;
+        }
+        let measured = self.window.1 / self.window.0;
+        self.window = (0.0, 0.0);
+        // What the rate causes: loss above the path's background.
+        let loss = (measured - self.background_loss.min(MAX_BACKGROUND_LOSS)).max(0.0);
+        if self.cut || measured < self.background_loss {
+            self.background_loss += BACKGROUND_WEIGHT * (measured - self.background_loss);
+        }
         let dt = self
             .last
             .map_or(0.0, |t| (f.at - t).clamp(0.0, MAX_PROBE_STEP));
@@ -103,17 +160,22 @@ impl LossController {
         } else {
             self.target_kbps
         };
-        let action = if f.loss > BACK_OFF_LOSS {
-            // Cut from what actually went out: a target the encoder never reached says nothing
-            // about the path.
-            let base = self.target_kbps.min(sent);
-            let delivered = base * (1.0 - f.loss);
-            self.target_kbps = (base * (1.0 - 0.5 * f.loss)).min(0.95 * delivered);
+        // Cut from what actually went out: a target the encoder never reached says nothing
+        // about the path.
+        let base = self.target_kbps.min(sent);
+        let delivered = base * (1.0 - loss);
+        let action = if loss > BACK_OFF_LOSS {
+            self.target_kbps = (base * (1.0 - 0.5 * loss)).min(0.95 * delivered);
             self.capacity_kbps = Some(delivered);
             Action::Decrease
-        } else if f.loss >= PROBE_LOSS
+        } else if loss >= PROBE_LOSS && self.probing {
+            // Loss that came with growth is the ceiling, not the path's background loss.
+            self.target_kbps = self.target_kbps.min(CEILING_BACK_OFF * delivered);
+            self.capacity_kbps = Some(delivered);
+            Action::Decrease
+        } else if loss >= PROBE_LOSS
             || f.jitter_ms > HOLD_JITTER_MS
-            || sent < APP_LIMITED_SHARE * self.target_kbps
+            || self.target_kbps >= MAX_AHEAD_OF_SENT * sent
         {
             Action::Hold
         } else {
@@ -128,9 +190,11 @@ impl LossController {
             } else {
                 PROBE_PER_SECOND
             };
-            self.target_kbps *= rate.powf(dt);
+            self.target_kbps = (self.target_kbps * rate.powf(dt)).min(MAX_AHEAD_OF_SENT * sent);
             Action::Increase
         };
+        self.probing = action == Action::Increase;
+        self.cut = action == Action::Decrease;
         self.target_kbps = self.target_kbps.clamp(self.min_kbps, self.max_kbps);
         action
     }
@@ -145,6 +209,9 @@ pub struct ReportBlock {
     pub ssrc: u32,
     /// Fraction lost since the last report, in 1/256.
     pub fraction_lost: u8,
+    /// Extended highest sequence number received: its step between two reports is the number
+    /// of packets the fraction is over.
+    pub highest_seq: u32,
     /// Interarrival jitter in RTP timestamp units.
     pub jitter: u32,
 }
@@ -183,6 +250,7 @@ pub fn report_blocks(mut data: &[u8]) -> Vec<ReportBlock> {
                 sender_ssrc,
                 ssrc: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
                 fraction_lost: b[4],
+                highest_seq: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
                 jitter: u32::from_be_bytes([b[12], b[13], b[14], b[15]]),
             });
         }
@@ -200,6 +268,7 @@ mod tests {
             loss,
             jitter_ms: 5.0,
             sent_kbps: sent,
+            packets: 0,
         }
     }
 
@@ -268,7 +337,15 @@ mod tests {
         assert!((c.target_kbps() - 325.0).abs() < 1e-9);
         // Application-limited: the encoder sends a fifth of its budget.
         assert_eq!(c.on_feedback(&report(2.0, 0.0, 50.0)), Action::Hold);
-        for i in 3..30 {
+        assert!((c.target_kbps() - 325.0).abs() < 1e-9);
+        // Catching up: growth stops at 1.5 x what was sent (1.3 x 325 would be 422.5).
+        assert_eq!(c.on_feedback(&report(3.0, 0.0, 250.0)), Action::Increase);
+        assert!(
+            (c.target_kbps() - 375.0).abs() < 1e-9,
+            "{}",
+            c.target_kbps()
+        );
+        for i in 4..30 {
             c.on_feedback(&report(i as f64, 0.0, c.target_kbps()));
         }
         assert_eq!(c.target_kbps(), 1000.0);
@@ -278,7 +355,8 @@ mod tests {
     fn a_stalled_report_stream_does_not_jump() {
         let mut c = LossController::new(50.0, 10_000.0, 100.0);
         c.on_feedback(&report(0.0, 0.0, 100.0));
-        c.on_feedback(&report(60.0, 0.0, 100.0));
+        // Sent well above the target, so that only the gap's cap limits the growth.
+        c.on_feedback(&report(60.0, 0.0, 1000.0));
         assert!((c.target_kbps() - 100.0 * 1.3f64.powi(2)).abs() < 1e-9);
     }
 
@@ -315,18 +393,21 @@ mod tests {
                     sender_ssrc: 7,
                     ssrc: 42,
                     fraction_lost: 26,
+                    highest_seq: 1000,
                     jitter: 900
                 },
                 ReportBlock {
                     sender_ssrc: 9,
                     ssrc: 42,
                     fraction_lost: 128,
+                    highest_seq: 1000,
                     jitter: 90
                 },
                 ReportBlock {
                     sender_ssrc: 9,
                     ssrc: 43,
                     fraction_lost: 0,
+                    highest_seq: 1000,
                     jitter: 0
                 },
             ]
@@ -336,5 +417,117 @@ mod tests {
             assert!(report_blocks(&compound[..cut]).len() <= 3);
         }
         assert!(report_blocks(&[0xff; 64]).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod simulation {
+    //! The controller steering a modelled encoder over a modelled path: a token-bucket policer
+    //! (as netsim's max-kbps) and random loss, 1000-byte packets, a receiver report every
+    //! 500 ms with the loss fraction in 1/256, the encoder's rate following its target within a
+    //! few hundred milliseconds and its `kbps` the average of the last whole second.
+    use super::*;
+
+    struct Path {
+        cap_kbps: Option<f64>,
+        random_loss: f64,
+    }
+
+    /// Per-second sent rates (kbit/s) over `seconds`.
+    fn run(path: &Path, seconds: usize, seed: u64) -> Vec<f64> {
+        let mut rng = seed;
+        let mut uniform = move || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut c = LossController::new(100.0, 3000.0, 1000.0);
+        let step = 0.01;
+        let (mut rate, mut bucket, mut carry) = (1000.0f64, 30.0f64, 0.0f64);
+        let (mut sent_this_second, mut last_second_kbps) = (0.0, 0.0);
+        let (mut expected, mut lost) = (0u32, 0u32);
+        let mut per_second = Vec::new();
+        for tick in 1..=(seconds * 100) {
+            let t = tick as f64 * step;
+            rate += (c.target_kbps() - rate) * 0.03;
+            sent_this_second += rate * step;
+            carry += rate * step / 8.0; // 1000-byte packets
+            if let Some(cap) = path.cap_kbps {
+                bucket = (bucket + cap * step).min(30.0);
+            }
+            while carry >= 1.0 {
+                carry -= 1.0;
+                expected += 1;
+                let policed = path.cap_kbps.is_some() && {
+                    let fits = bucket >= 8.0;
+                    if fits {
+                        bucket -= 8.0;
+                    }
+                    !fits
+                };
+                if policed || uniform() < path.random_loss {
+                    lost += 1;
+                }
+            }
+            if tick % 100 == 0 {
+                last_second_kbps = sent_this_second;
+                per_second.push(sent_this_second);
+                sent_this_second = 0.0;
+            }
+            if tick % 50 == 0 && expected > 0 {
+                let fraction = ((lost * 256) / expected).min(255) as f64 / 256.0;
+                c.on_feedback(&Feedback {
+                    at: t,
+                    loss: fraction,
+                    jitter_ms: 5.0,
+                    sent_kbps: last_second_kbps,
+                    packets: expected,
+                });
+                (expected, lost) = (0, 0);
+            }
+        }
+        per_second
+    }
+
+    fn mean(v: &[f64]) -> f64 {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+
+    /// Mean rate from the 10th second to the 40th over three seeds.
+    fn settled_mean(path: &Path) -> f64 {
+        let means: Vec<f64> = (1..=3)
+            .map(|seed| mean(&run(path, 40, seed)[10..]))
+            .collect();
+        mean(&means)
+    }
+
+    #[test]
+    fn settles_just_under_a_policed_bottleneck() {
+        for cap in [300.0, 800.0] {
+            let m = settled_mean(&Path {
+                cap_kbps: Some(cap),
+                random_loss: 0.0,
+            });
+            // Above the cap is loss, far under it is quality given away.
+            assert!(m <= cap && m >= 0.85 * cap, "cap {cap}: mean {m:.0} kbit/s");
+        }
+    }
+
+    #[test]
+    fn random_loss_alone_does_not_drive_the_rate_to_the_floor() {
+        // The controller before the loss window and background estimate sat at the 100 kbit/s
+        // floor from 8 % random loss up.
+        for loss in [0.02, 0.05, 0.08, 0.12] {
+            let m = settled_mean(&Path {
+                cap_kbps: None,
+                random_loss: loss,
+            });
+            assert!(
+                m > 200.0,
+                "{:.0} % random loss: mean {m:.0} kbit/s",
+                loss * 100.0
+            );
+        }
     }
 }

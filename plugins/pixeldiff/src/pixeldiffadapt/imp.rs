@@ -1,6 +1,7 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
+use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
@@ -37,12 +38,17 @@ impl Default for Settings {
     }
 }
 
+/// Receivers whose last report is kept (a meeting has a few; more is a forged flood).
+const MAX_REPORTERS: usize = 256;
+
 struct State {
     controller: LossController,
     epoch: Instant,
     encoder: glib::WeakRef<gst::Element>,
     reports: u64,
     loss_percent: f64,
+    /// Highest sequence number each receiver reported last, by reporter SSRC.
+    highest_seq: HashMap<u32, u32>,
 }
 
 #[derive(Default)]
@@ -219,6 +225,7 @@ impl BaseTransformImpl for PixeldiffAdapt {
             encoder: glib::WeakRef::new(),
             reports: 0,
             loss_percent: 0.0,
+            highest_seq: HashMap::new(),
         });
         Ok(())
     }
@@ -253,12 +260,28 @@ impl BaseTransformImpl for PixeldiffAdapt {
 
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
-        let feedback = Feedback {
+        let mut feedback = Feedback {
             at: state.epoch.elapsed().as_secs_f64(),
             loss: worst.fraction_lost as f64 / 256.0,
             jitter_ms: worst.jitter as f64 / TICKS_PER_MS,
             sent_kbps,
+            packets: 0,
         };
+        // Every receiver's step counts for its next report, the worst one's for this one. Forged
+        // reports from many SSRCs must not grow the map without end.
+        if state.highest_seq.len() > MAX_REPORTERS {
+            state.highest_seq.clear();
+        }
+        for b in blocks.iter().filter(|b| ssrc == 0 || b.ssrc == ssrc) {
+            let before = state.highest_seq.insert(b.sender_ssrc, b.highest_seq);
+            if b == worst {
+                // A restarted sequence or a jump of 65536 packets or more says nothing.
+                feedback.packets = before
+                    .map(|n| b.highest_seq.wrapping_sub(n))
+                    .filter(|&n| n < 1 << 16)
+                    .unwrap_or(0);
+            }
+        }
         let action = state.controller.on_feedback(&feedback);
         let target = state.controller.target_kbps().round() as u32;
         state.reports += 1;

@@ -5,12 +5,15 @@
 //! receiver reports on their way into the sender's `rtpbin`.
 //!
 //! It passes RTCP through unchanged and reads the report blocks about the video stream (loss
-//! fraction and jitter). Above 10 % loss the target drops to (1 - loss/2) of what the encoder
-//! sent (or just under what got through); between 2 and 10 % it holds; below 2 % it grows (8 % a
-//! second near the last capacity seen, 30 % beyond) while the encoder
-//! uses its budget (see `controller.rs`). Below `min-bitrate` nothing is cut further: there the
-//! encoder's own rate control trades resolution for rate (averaged blocks under motion).
-//! With several receivers (multicast, relay) the worst report of a compound packet counts.
+//! fraction, jitter, highest sequence number). Loss is judged over at least 40 packets, less the
+//! path's background loss (what a cut does not remove). Above 10 % the target drops to (1 -
+//! loss/2) of what the encoder sent (or just under what got through); between 2 and 10 % it
+//! holds, unless the loss came right after growth: then it goes back to 0.85 of what got through
+//! (the ceiling); below 2 % it grows (8 % a second near the last capacity seen, 30 % beyond),
+//! never beyond 1.5 times what the encoder sent (see `controller.rs`). Below `min-bitrate`
+//! nothing is cut further: there the encoder's own rate control trades resolution for rate
+//! (averaged blocks under motion). With several receivers (multicast, relay) the worst report of
+//! a compound packet counts.
 //!
 //! The encoder is the one named by `encoder`, or else the first `pixeldiffenc` in the same
 //! pipeline. Each report posts an element message `pixeldiffadapt-stats` with `timestamp`
