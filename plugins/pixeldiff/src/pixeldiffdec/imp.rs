@@ -261,8 +261,11 @@ impl VideoDecoderImpl for PixeldiffDec {
             );
         }
 
-        let Some(layout) = layout else {
-            // Nothing decodable yet: there is no picture to show.
+        let Some(layout) = layout.filter(|_| outcome.chunks > 0 || outcome.errors.is_empty())
+        else {
+            // Nothing decodable yet, or nothing of this buffer applied (garbage on our port):
+            // the picture has not changed, and a frame out per forged packet would let anyone
+            // make us copy whole pictures at the rate they send.
             let ret = self.obj().drop_frame(frame);
             post(self.obj().upcast_ref(), message);
             return ret;

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: MPL-2.0
 
 use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use gst::glib;
 use gst::prelude::*;
@@ -18,15 +19,40 @@ use crate::stats::{
 
 /// A jump in sequence numbers larger than this is a sender restart, not loss.
 const MAX_SEQ_GAP: u16 = 3000;
+/// A packet of another SSRC is taken as a new sender (a restart) only once the current one has
+/// been silent this long; until then it is a second sender on our port, and dropped.
+const SOURCE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Largest frame gathered (a lossless 4K RGBA frame of noise is about 34 MB): chunks beyond are
+/// a sender that never changes its timestamp, and the frame is dropped.
+const MAX_FRAME_BYTES: usize = 64 << 20;
 
 /// Chunks gathered for one RTP timestamp.
 struct PendingFrame {
     rtptime: u32,
-    buffer: gst::Buffer,
+    pts: Option<gst::ClockTime>,
+    /// Gathered in one vector: a buffer of many memories would merge them again and again.
+    data: Vec<u8>,
+    /// The first frame of a new sender.
+    discont: bool,
+}
+
+/// The sender followed.
+struct Source {
+    ssrc: u32,
+    last_seen: Instant,
+}
+
+enum Follow {
+    Same,
+    Switched,
+    Foreign,
 }
 
 #[derive(Default)]
 struct State {
+    source: Option<Source>,
+    /// The next frame starts a new sender's stream.
+    discont: bool,
     pending: Option<PendingFrame>,
     /// Highest sequence number seen.
     last_seq: Option<u16>,
@@ -35,6 +61,32 @@ struct State {
 }
 
 impl State {
+    /// Whether a packet of `ssrc` arriving `now` belongs to the sender followed, switching to it
+    /// when the current one has fallen silent.
+    fn follow(&mut self, ssrc: u32, now: Instant) -> Follow {
+        let follow = match &mut self.source {
+            Some(s) if s.ssrc == ssrc => {
+                s.last_seen = now;
+                return Follow::Same;
+            }
+            Some(s) if now.duration_since(s.last_seen) < SOURCE_TIMEOUT => return Follow::Foreign,
+            Some(_) => {
+                // A restarted sender: its numbering starts afresh.
+                *self = State {
+                    discont: true,
+                    ..State::default()
+                };
+                Follow::Switched
+            }
+            None => Follow::Same,
+        };
+        self.source = Some(Source {
+            ssrc,
+            last_seen: now,
+        });
+        follow
+    }
+
     /// Hand on the frame being gathered; its stragglers will be late.
     fn finish_pending(&mut self) -> Option<PendingFrame> {
         let done = self.pending.take()?;
@@ -49,6 +101,8 @@ struct Stats {
     packets: u64,
     packets_lost: u64,
     packets_late: u64,
+    packets_foreign: u64,
+    source_changes: u64,
     frames: u64,
     bytes: u64,
     kbps: f64,
@@ -66,6 +120,8 @@ impl Stats {
             .field("packets", self.packets)
             .field("packets-lost", self.packets_lost)
             .field("packets-late", self.packets_late)
+            .field("packets-foreign", self.packets_foreign)
+            .field("source-changes", self.source_changes)
             .field("frames", self.frames)
             .field("bytes", self.bytes)
             .field("kbps", self.kbps)
@@ -144,6 +200,16 @@ impl ObjectImpl for RtpPixeldiffDepay {
                     "Packets late",
                     "Packets that arrived after their frame was pushed (dropped), or twice",
                 ),
+                read_only_u64(
+                    "packets-foreign",
+                    "Foreign packets",
+                    "Packets of a second sender (another SSRC) while the followed one is alive, dropped",
+                ),
+                read_only_u64(
+                    "source-changes",
+                    "Source changes",
+                    "Times a new sender (SSRC) was followed after the previous one fell silent for 500 ms",
+                ),
                 read_only_u64("frames", "Frames", "Frames pushed since start"),
                 read_only_f64(
                     "kbps",
@@ -178,6 +244,8 @@ impl ObjectImpl for RtpPixeldiffDepay {
             "packets" => stats.packets.to_value(),
             "packets-lost" => stats.packets_lost.to_value(),
             "packets-late" => stats.packets_late.to_value(),
+            "packets-foreign" => stats.packets_foreign.to_value(),
+            "source-changes" => stats.source_changes.to_value(),
             "frames" => stats.frames.to_value(),
             "kbps" => stats.kbps.to_value(),
             "loss-percent" => stats.loss_percent.to_value(),
@@ -288,10 +356,7 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
                 }
             }
             gst::EventView::FlushStop(_) => {
-                let mut state = self.state.lock().unwrap();
-                state.pending = None;
-                state.last_seq = None;
-                state.last_pushed = None;
+                *self.state.lock().unwrap() = State::default();
             }
             _ => (),
         }
@@ -305,8 +370,7 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
         let seq = rtp.seq();
         let rtptime = rtp.timestamp();
         let pts = rtp.buffer().pts();
-        let payload = rtp.payload_buffer().ok()?;
-        let payload_len = payload.size();
+        let payload = rtp.payload().ok()?;
         // The payloader marks the last chunk of each frame; a lost marker packet only delays
         // its frame until the next one starts.
         let last_of_frame = rtp.is_marker();
@@ -315,10 +379,26 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
         {
             let mut state = self.state.lock().unwrap();
             let mut stats = self.stats.lock().unwrap();
+            match state.follow(rtp.ssrc(), Instant::now()) {
+                Follow::Same => (),
+                Follow::Switched => {
+                    stats.source_changes += 1;
+                    gst::info!(
+                        CAT,
+                        imp = self,
+                        "following a new sender, SSRC {:#010x}",
+                        rtp.ssrc()
+                    );
+                }
+                Follow::Foreign => {
+                    stats.packets_foreign += 1;
+                    return None;
+                }
+            }
             stats.packets += 1;
             stats.window_packets += 1;
-            stats.bytes += payload_len as u64;
-            stats.window_bytes += payload_len as u64;
+            stats.bytes += payload.len() as u64;
+            stats.window_bytes += payload.len() as u64;
             let in_order = match state.last_seq {
                 None => true,
                 Some(last) => {
@@ -357,12 +437,26 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
                     stats.packets_late += 1;
                 }
             } else {
-                let pending = state.pending.get_or_insert_with(|| {
-                    let mut buffer = gst::Buffer::new();
-                    buffer.get_mut().expect("fresh buffer").set_pts(pts);
-                    PendingFrame { rtptime, buffer }
+                if state
+                    .pending
+                    .as_ref()
+                    .is_some_and(|p| p.data.len() + payload.len() > MAX_FRAME_BYTES)
+                {
+                    gst::warning!(
+                        CAT,
+                        imp = self,
+                        "dropping a frame of more than {MAX_FRAME_BYTES} bytes"
+                    );
+                    state.pending = None;
+                }
+                let discont = std::mem::take(&mut state.discont);
+                let pending = state.pending.get_or_insert_with(|| PendingFrame {
+                    rtptime,
+                    pts,
+                    data: Vec::new(),
+                    discont,
                 });
-                pending.buffer.append(payload);
+                pending.data.extend_from_slice(payload);
                 if last_of_frame {
                     to_push.extend(state.finish_pending());
                 }
@@ -379,13 +473,21 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
 
 impl RtpPixeldiffDepay {
     fn push_frame(&self, frame: PendingFrame) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let pts = frame.buffer.pts();
+        let pts = frame.pts;
+        let mut buffer = gst::Buffer::from_mut_slice(frame.data);
+        {
+            let buffer = buffer.get_mut().expect("fresh buffer");
+            buffer.set_pts(pts);
+            if frame.discont {
+                buffer.set_flags(gst::BufferFlags::DISCONT);
+            }
+        }
         let message = self
             .stats
             .lock()
             .unwrap()
             .frame_pushed(pts, *self.stats_interval.lock().unwrap());
         post(self.obj().upcast_ref(), message);
-        self.obj().push(frame.buffer)
+        self.obj().push(buffer)
     }
 }

@@ -10,6 +10,10 @@
 //! each on its own. Chunks of a frame already pushed (reordered beyond the frame) are dropped
 //! and counted as late.
 //!
+//! It follows one sender (SSRC): another's packets are dropped (`packets-foreign`) while the
+//! followed one is alive, and followed once it has been silent for 500 ms (a restarted sender),
+//! its first frame marked DISCONT. A frame beyond 64 MiB is dropped.
+//!
 //! ```text
 //! gst-launch-1.0 udpsrc port=5000 caps="application/x-rtp,media=video,clock-rate=90000,encoding-name=X-PIXELDIFF,payload=96" \
 //!   ! rtpjitterbuffer latency=50 ! rtppixeldiffdepay ! pixeldiffdec ! videoconvert ! autovideosink
