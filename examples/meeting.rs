@@ -268,11 +268,15 @@ fn participant(
     adapt.set_property("max-bitrate", opts.bitrate);
     chain(&pipeline, &[&rtcp_in, &adapt])?;
     adapt.link_pads(Some("src"), &rtpbin, Some("recv_rtcp_sink_0"))?;
+    // Every video stream rtpbin finds goes into one funnel: the depayloader follows one sender
+    // and drops a second one's packets, and takes a restarted sender (new SSRC) once the old
+    // one has been silent for 500 ms.
+    let streams = make("funnel")?;
     let depay = make("rtppixeldiffdepay")?;
     let dec = make("pixeldiffdec")?;
     let convert = make("videoconvert")?;
     let show = video_sink(opts.headless)?;
-    chain(&pipeline, &[&depay, &dec, &convert, &show])?;
+    chain(&pipeline, &[&streams, &depay, &dec, &convert, &show])?;
     let received = Arc::new(Mutex::new(None));
     keep_last_sample(&dec, received.clone());
 
@@ -290,22 +294,21 @@ fn participant(
     };
 
     // rtpbin adds a source pad per remote stream: video to the decoder, audio to Opus.
-    let video_sink_pad = depay.static_pad("sink").expect("depayloader sink pad");
     let audio_sink_pad = audio_depay.map(|d| d.static_pad("sink").expect("sink pad"));
-    // A stream from any other sender on our ports (a stray or restarted peer) goes nowhere:
-    // only the first of each kind is shown.
+    // Audio from any other sender on our ports goes nowhere: only the first stream is played.
     rtpbin.connect_pad_added(move |rtpbin, pad| {
         let name = pad.name();
-        let target = if name.starts_with("recv_rtp_src_0_") {
-            Some(&video_sink_pad)
+        let linked = if name.starts_with("recv_rtp_src_0_") {
+            streams
+                .request_pad_simple("sink_%u")
+                .is_some_and(|sink| pad.link(&sink).is_ok())
         } else if name.starts_with("recv_rtp_src_1_") {
-            audio_sink_pad.as_ref()
+            audio_sink_pad
+                .as_ref()
+                .filter(|s| !s.is_linked())
+                .is_some_and(|sink| pad.link(sink).is_ok())
         } else {
-            None
-        };
-        let linked = match target.filter(|s| !s.is_linked()) {
-            Some(sink) => pad.link(sink).is_ok(),
-            None => false,
+            false
         };
         if !linked && name.starts_with("recv_rtp_src_") {
             eprintln!("ignoring another stream ({name})");

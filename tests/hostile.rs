@@ -9,44 +9,12 @@
 mod common;
 
 use std::net::UdpSocket;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
 use gst::prelude::*;
 
-const VIDEO_CAPS: &str = "application/x-rtp,media=(string)video,clock-rate=(int)90000,\
-    encoding-name=(string)X-PIXELDIFF,payload=(int)96";
 const LEGIT_SSRC: u32 = 0x1111_1111;
-
-/// Frames shown, split into those equal to the picture sent and the others.
-#[derive(Default, Debug, Clone, Copy)]
-struct Shown {
-    exact: u64,
-    /// Frames that differ from the picture after it was first shown whole.
-    garbage: u64,
-    /// Frames before the picture was first whole (blank until the keyframe).
-    before: u64,
-}
-
-fn launch(description: &str) -> gst::Pipeline {
-    let p = gst::parse::launch(description)
-        .unwrap_or_else(|e| panic!("{e}: {description}"))
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    p.set_state(gst::State::Playing).expect("plays");
-    p
-}
-
-/// A sender of `pattern` (160x120, lossless) as `ssrc` to 127.0.0.1:`port`.
-fn sender(pattern: &str, ssrc: u32, port: u16) -> gst::Pipeline {
-    launch(&format!(
-        "videotestsrc is-live=true pattern={pattern} \
-         ! video/x-raw,format=I420,width=160,height=120,framerate=30/1 \
-         ! pixeldiffenc lossless=true ! rtppixeldiffpay ssrc={ssrc} mtu=600 \
-         ! udpsink host=127.0.0.1 port={port} sync=false"
-    ))
-}
 
 /// The resident set size of this process, in MiB.
 fn rss_mib() -> f64 {
@@ -145,73 +113,27 @@ fn hostile_round(rng: &mut Lcg, round: u32, ssrc: u32) -> Vec<Vec<u8>> {
 fn a_hostile_network_never_shows_garbage_and_never_stops_the_picture() {
     init();
     let port = 23000;
-    let caps = raw_caps("I420", 160, 120);
-    let picture = test_frames("smpte75", &caps, 1).remove(0);
+    let picture = still_picture("smpte75");
 
-    let receiver = launch(&format!(
-        "rtpbin name=rx latency=100 \
-         udpsrc port={port} caps=\"{VIDEO_CAPS}\" \
-         ! netsim duplicate-probability=0.05 delay-probability=0.1 min-delay=5 max-delay=30 \
-         ! rx.recv_rtp_sink_0 \
-         funnel name=streams ! rtppixeldiffdepay name=depay ! pixeldiffdec name=dec \
-         ! appsink name=sink sync=false emit-signals=true"
-    ));
-    let rtpbin = receiver.by_name("rx").unwrap();
-    let funnel = receiver.by_name("streams").unwrap();
-    rtpbin.connect_pad_added(move |_, pad| {
-        let sink = funnel.request_pad_simple("sink_%u").unwrap();
-        pad.link(&sink).unwrap();
-    });
-    let shown = Arc::new(Mutex::new(Shown::default()));
-    let sink = receiver
-        .by_name("sink")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    {
-        let shown = shown.clone();
-        let caps = caps.clone();
-        sink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |sink| {
-                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    let buffer = sample.buffer().ok_or(gst::FlowError::Error)?;
-                    let mut s = shown.lock().unwrap();
-                    if same_pixels(&caps, &picture, buffer) {
-                        s.exact += 1;
-                    } else if s.exact > 0 {
-                        s.garbage += 1;
-                    } else {
-                        s.before += 1;
-                    }
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .build(),
-        );
-    }
-    let legit = sender("smpte75", LEGIT_SSRC, port);
+    let receiver = StillReceiver::start(
+        port,
+        "netsim duplicate-probability=0.05 delay-probability=0.1 min-delay=5 max-delay=30 !",
+        &[picture],
+    );
+    let legit = still_sender("smpte75", LEGIT_SSRC, port);
 
-    let errors = |p: &gst::Pipeline| {
-        let bus = p.bus().unwrap();
-        while let Some(msg) = bus.pop() {
-            if let gst::MessageView::Error(e) = msg.view() {
-                panic!("{}: {}", e.error(), e.debug().unwrap_or_default());
-            }
-        }
-    };
     let wait = |secs: f64| {
-        let before = *shown.lock().unwrap();
+        let before = receiver.shown().exact;
         std::thread::sleep(Duration::from_secs_f64(secs));
-        errors(&receiver);
-        let after = *shown.lock().unwrap();
-        after.exact - before.exact
+        no_errors(&receiver.pipeline);
+        receiver.shown().exact - before
     };
 
     let clean = wait(2.0);
     assert!(
         clean > 30,
         "{clean} exact frames in 2 s before the attack: {:?}",
-        shown.lock().unwrap()
+        receiver.shown()
     );
     let rss_before = rss_mib();
 
@@ -220,7 +142,7 @@ fn a_hostile_network_never_shows_garbage_and_never_stops_the_picture() {
     // Three seconds of hostile datagrams from `ssrc`; exact frames shown meanwhile.
     let mut attack = |ssrc: u32| {
         let start = Instant::now();
-        let before = shown.lock().unwrap().exact;
+        let before = receiver.shown().exact;
         let (mut sent, mut round) = (0u64, 0);
         while start.elapsed() < Duration::from_secs(3) {
             for datagram in hostile_round(&mut rng, round, ssrc) {
@@ -232,12 +154,12 @@ fn a_hostile_network_never_shows_garbage_and_never_stops_the_picture() {
                 std::thread::sleep(Duration::from_millis(2));
             }
         }
-        errors(&receiver);
-        (sent, shown.lock().unwrap().exact - before)
+        no_errors(&receiver.pipeline);
+        (sent, receiver.shown().exact - before)
     };
 
     // Strangers: junk and RTP of other SSRCs, and a second sender on our port throughout.
-    let intruder = sender("ball", 0x2222_2222, port);
+    let intruder = still_sender("ball", 0x2222_2222, port);
     let (junk, during_junk) = attack(0x3333_3333);
     let rss_after = rss_mib();
     intruder.set_state(gst::State::Null).unwrap();
@@ -247,16 +169,15 @@ fn a_hostile_network_never_shows_garbage_and_never_stops_the_picture() {
     let (spoofed, _) = attack(LEGIT_SSRC);
     let after_spoof = wait(2.0);
 
-    let depay = receiver.by_name("depay").unwrap();
+    let depay = receiver.pipeline.by_name("depay").unwrap();
     let foreign = depay.property::<u64>("packets-foreign");
-    let s = *shown.lock().unwrap();
+    let s = receiver.shown();
     eprintln!(
         "{junk} + {spoofed} hostile datagrams; shown {s:?}; exact frames: {clean} before, \
          {during_junk} during junk, {after_junk} after, {after_spoof} after spoofing; \
          {foreign} foreign packets dropped; RSS {rss_before:.0} -> {rss_after:.0} MiB"
     );
     legit.set_state(gst::State::Null).unwrap();
-    receiver.set_state(gst::State::Null).unwrap();
 
     assert_eq!(s.garbage, 0, "frames that were not the picture sent: {s:?}");
     assert!(

@@ -132,3 +132,123 @@ pub fn round_trip_harness(enc_props: &str, caps: &gst::Caps) -> gst_check::Harne
     h.set_src_caps(caps.clone());
     h
 }
+
+/// RTP caps of the pixeldiff payload format, payload type 96.
+pub const PIXELDIFF_RTP_CAPS: &str = "application/x-rtp,media=(string)video,\
+    clock-rate=(int)90000,encoding-name=(string)X-PIXELDIFF,payload=(int)96";
+
+/// A pipeline from a launch line, playing.
+pub fn launch_playing(description: &str) -> gst::Pipeline {
+    let p = gst::parse::launch(description)
+        .unwrap_or_else(|e| panic!("{e}: {description}"))
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    p.set_state(gst::State::Playing).expect("plays");
+    p
+}
+
+/// A live sender of the still `pattern` (160x120 I420, lossless) as `ssrc` to 127.0.0.1:`port`.
+pub fn still_sender(pattern: &str, ssrc: u32, port: u16) -> gst::Pipeline {
+    launch_playing(&format!(
+        "videotestsrc is-live=true pattern={pattern} \
+         ! video/x-raw,format=I420,width=160,height=120,framerate=30/1 \
+         ! pixeldiffenc name=enc lossless=true ! rtppixeldiffpay ssrc={ssrc} mtu=600 \
+         ! udpsink host=127.0.0.1 port={port} sync=false"
+    ))
+}
+
+/// The frame [`still_sender`] sends for `pattern`.
+pub fn still_picture(pattern: &str) -> gst::Buffer {
+    test_frames(pattern, &raw_caps("I420", 160, 120), 1).remove(0)
+}
+
+/// Frames a [`StillReceiver`] showed.
+#[derive(Default, Debug, Clone)]
+pub struct Shown {
+    /// Frames equal to one of the pictures, bit for bit.
+    pub exact: u64,
+    /// Frames equal to none, after one was first shown whole.
+    pub garbage: u64,
+    /// Frames before any picture was first whole.
+    pub before: u64,
+    /// When each picture was first shown.
+    pub first_shown: Vec<Option<std::time::Instant>>,
+}
+
+/// A receiver of [`still_sender`]s on `port`, as the meeting example builds it (rtpbin, every
+/// stream into a funnel before the depayloader), comparing each frame shown with `pictures`.
+pub struct StillReceiver {
+    pub pipeline: gst::Pipeline,
+    pub shown: std::sync::Arc<std::sync::Mutex<Shown>>,
+}
+
+impl StillReceiver {
+    /// `path` (ending in `!`, or empty) sits between the RTP udpsrc and rtpbin.
+    pub fn start(port: u16, path: &str, pictures: &[gst::Buffer]) -> StillReceiver {
+        let pipeline = launch_playing(&format!(
+            "rtpbin name=rx latency=100 \
+             udpsrc port={port} caps=\"{PIXELDIFF_RTP_CAPS}\" ! {path} rx.recv_rtp_sink_0 \
+             funnel name=streams ! rtppixeldiffdepay name=depay ! pixeldiffdec name=dec \
+             ! appsink name=sink sync=false"
+        ));
+        let funnel = pipeline.by_name("streams").unwrap();
+        pipeline
+            .by_name("rx")
+            .unwrap()
+            .connect_pad_added(move |_, pad| {
+                let sink = funnel.request_pad_simple("sink_%u").unwrap();
+                pad.link(&sink).unwrap();
+            });
+        let shown = std::sync::Arc::new(std::sync::Mutex::new(Shown {
+            first_shown: vec![None; pictures.len()],
+            ..Shown::default()
+        }));
+        let caps = raw_caps("I420", 160, 120);
+        let pictures = pictures.to_vec();
+        let counter = shown.clone();
+        let sink = pipeline
+            .by_name("sink")
+            .unwrap()
+            .downcast::<gst_app::AppSink>()
+            .unwrap();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    let buffer = sample.buffer().ok_or(gst::FlowError::Error)?;
+                    let mut s = counter.lock().unwrap();
+                    match pictures.iter().position(|p| same_pixels(&caps, p, buffer)) {
+                        Some(i) => {
+                            s.exact += 1;
+                            s.first_shown[i].get_or_insert_with(std::time::Instant::now);
+                        }
+                        None if s.exact > 0 => s.garbage += 1,
+                        None => s.before += 1,
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        StillReceiver { pipeline, shown }
+    }
+
+    pub fn shown(&self) -> Shown {
+        self.shown.lock().unwrap().clone()
+    }
+}
+
+impl Drop for StillReceiver {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// Panics on an error message waiting on `pipeline`'s bus.
+pub fn no_errors(pipeline: &gst::Pipeline) {
+    let bus = pipeline.bus().unwrap();
+    while let Some(msg) = bus.pop() {
+        if let gst::MessageView::Error(e) = msg.view() {
+            panic!("{}: {}", e.error(), e.debug().unwrap_or_default());
+        }
+    }
+}

@@ -36,6 +36,21 @@ struct PendingFrame {
     discont: bool,
 }
 
+/// Packets kept of a sender not followed (yet), so that a restarted sender's first frames,
+/// keyframe included, are not lost while the old one times out.
+const MAX_WAITING_BYTES: usize = 4 << 20;
+
+/// What the depayloader needs of an RTP packet.
+struct Packet {
+    ssrc: u32,
+    seq: u16,
+    rtptime: u32,
+    pts: Option<gst::ClockTime>,
+    /// The payloader marks the last chunk of each frame.
+    marker: bool,
+    payload: Vec<u8>,
+}
+
 /// The sender followed.
 struct Source {
     ssrc: u32,
@@ -51,6 +66,9 @@ enum Follow {
 #[derive(Default)]
 struct State {
     source: Option<Source>,
+    /// The newest packets of the last other sender seen, oldest first, and their payload bytes.
+    waiting: std::collections::VecDeque<Packet>,
+    waiting_bytes: usize,
     /// The next frame starts a new sender's stream.
     discont: bool,
     pending: Option<PendingFrame>,
@@ -74,6 +92,8 @@ impl State {
                 // A restarted sender: its numbering starts afresh.
                 *self = State {
                     discont: true,
+                    waiting: std::mem::take(&mut self.waiting),
+                    waiting_bytes: self.waiting_bytes,
                     ..State::default()
                 };
                 Follow::Switched
@@ -85,6 +105,24 @@ impl State {
             last_seen: now,
         });
         follow
+    }
+
+    /// Keep a packet of a sender not followed, dropping the oldest beyond the byte budget and
+    /// any of an earlier other sender.
+    fn keep_waiting(&mut self, packet: Packet) {
+        if self.waiting.front().is_some_and(|p| p.ssrc != packet.ssrc) {
+            self.waiting.clear();
+            self.waiting_bytes = 0;
+        }
+        self.waiting_bytes += packet.payload.len();
+        self.waiting.push_back(packet);
+        while self.waiting_bytes > MAX_WAITING_BYTES {
+            let oldest = self
+                .waiting
+                .pop_front()
+                .expect("bytes are counted from packets");
+            self.waiting_bytes -= oldest.payload.len();
+        }
     }
 
     /// Hand on the frame being gathered; its stragglers will be late.
@@ -367,98 +405,39 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
         &self,
         rtp: &gst_rtp::RTPBuffer<gst_rtp::rtp_buffer::Readable>,
     ) -> Option<gst::Buffer> {
-        let seq = rtp.seq();
-        let rtptime = rtp.timestamp();
-        let pts = rtp.buffer().pts();
-        let payload = rtp.payload().ok()?;
-        // The payloader marks the last chunk of each frame; a lost marker packet only delays
-        // its frame until the next one starts.
-        let last_of_frame = rtp.is_marker();
-
+        let packet = Packet {
+            ssrc: rtp.ssrc(),
+            seq: rtp.seq(),
+            rtptime: rtp.timestamp(),
+            pts: rtp.buffer().pts(),
+            marker: rtp.is_marker(),
+            payload: rtp.payload().ok()?.to_vec(),
+        };
         let mut to_push = Vec::with_capacity(2);
         {
             let mut state = self.state.lock().unwrap();
             let mut stats = self.stats.lock().unwrap();
-            match state.follow(rtp.ssrc(), Instant::now()) {
-                Follow::Same => (),
+            match state.follow(packet.ssrc, Instant::now()) {
+                Follow::Same => self.gather(&mut state, &mut stats, packet, &mut to_push),
                 Follow::Switched => {
                     stats.source_changes += 1;
                     gst::info!(
                         CAT,
                         imp = self,
                         "following a new sender, SSRC {:#010x}",
-                        rtp.ssrc()
+                        packet.ssrc
                     );
+                    // Its packets that came while the old sender timed out come first.
+                    let waited = std::mem::take(&mut state.waiting);
+                    state.waiting_bytes = 0;
+                    for p in waited.into_iter().filter(|p| p.ssrc == packet.ssrc) {
+                        self.gather(&mut state, &mut stats, p, &mut to_push);
+                    }
+                    self.gather(&mut state, &mut stats, packet, &mut to_push);
                 }
                 Follow::Foreign => {
                     stats.packets_foreign += 1;
-                    return None;
-                }
-            }
-            stats.packets += 1;
-            stats.window_packets += 1;
-            stats.bytes += payload.len() as u64;
-            stats.window_bytes += payload.len() as u64;
-            let in_order = match state.last_seq {
-                None => true,
-                Some(last) => {
-                    let ahead = seq.wrapping_sub(last);
-                    if ahead == 0 || ahead > u16::MAX / 2 {
-                        false
-                    } else {
-                        if ahead <= MAX_SEQ_GAP {
-                            stats.packets_lost += (ahead - 1) as u64;
-                            stats.window_lost += (ahead - 1) as u64;
-                        }
-                        true
-                    }
-                }
-            };
-            if in_order {
-                state.last_seq = Some(seq);
-            } else {
-                // A reordered packet fills a gap already counted as lost. (A duplicate is taken
-                // for one too: telling them apart would need a history of sequence numbers.)
-                stats.packets_late += 1;
-                stats.packets_lost = stats.packets_lost.saturating_sub(1);
-                stats.window_lost = stats.window_lost.saturating_sub(1);
-            }
-
-            if state.pending.as_ref().is_some_and(|p| p.rtptime != rtptime) {
-                to_push.extend(state.finish_pending());
-            }
-            if state.pending.is_none() && state.last_pushed == Some(rtptime) {
-                gst::debug!(
-                    CAT,
-                    imp = self,
-                    "dropping late chunk {seq} of a frame already pushed"
-                );
-                if in_order {
-                    stats.packets_late += 1;
-                }
-            } else {
-                if state
-                    .pending
-                    .as_ref()
-                    .is_some_and(|p| p.data.len() + payload.len() > MAX_FRAME_BYTES)
-                {
-                    gst::warning!(
-                        CAT,
-                        imp = self,
-                        "dropping a frame of more than {MAX_FRAME_BYTES} bytes"
-                    );
-                    state.pending = None;
-                }
-                let discont = std::mem::take(&mut state.discont);
-                let pending = state.pending.get_or_insert_with(|| PendingFrame {
-                    rtptime,
-                    pts,
-                    data: Vec::new(),
-                    discont,
-                });
-                pending.data.extend_from_slice(payload);
-                if last_of_frame {
-                    to_push.extend(state.finish_pending());
+                    state.keep_waiting(packet);
                 }
             }
         }
@@ -472,6 +451,91 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
 }
 
 impl RtpPixeldiffDepay {
+    /// Account `packet` of the sender followed and add it to its frame; frames complete go to
+    /// `to_push`.
+    fn gather(
+        &self,
+        state: &mut State,
+        stats: &mut Stats,
+        packet: Packet,
+        to_push: &mut Vec<PendingFrame>,
+    ) {
+        let Packet {
+            seq,
+            rtptime,
+            pts,
+            marker: last_of_frame,
+            payload,
+            ..
+        } = packet;
+        stats.packets += 1;
+        stats.window_packets += 1;
+        stats.bytes += payload.len() as u64;
+        stats.window_bytes += payload.len() as u64;
+        let in_order = match state.last_seq {
+            None => true,
+            Some(last) => {
+                let ahead = seq.wrapping_sub(last);
+                if ahead == 0 || ahead > u16::MAX / 2 {
+                    false
+                } else {
+                    if ahead <= MAX_SEQ_GAP {
+                        stats.packets_lost += (ahead - 1) as u64;
+                        stats.window_lost += (ahead - 1) as u64;
+                    }
+                    true
+                }
+            }
+        };
+        if in_order {
+            state.last_seq = Some(seq);
+        } else {
+            // A reordered packet fills a gap already counted as lost. (A duplicate is taken
+            // for one too: telling them apart would need a history of sequence numbers.)
+            stats.packets_late += 1;
+            stats.packets_lost = stats.packets_lost.saturating_sub(1);
+            stats.window_lost = stats.window_lost.saturating_sub(1);
+        }
+
+        if state.pending.as_ref().is_some_and(|p| p.rtptime != rtptime) {
+            to_push.extend(state.finish_pending());
+        }
+        if state.pending.is_none() && state.last_pushed == Some(rtptime) {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "dropping late chunk {seq} of a frame already pushed"
+            );
+            if in_order {
+                stats.packets_late += 1;
+            }
+        } else {
+            if state
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.data.len() + payload.len() > MAX_FRAME_BYTES)
+            {
+                gst::warning!(
+                    CAT,
+                    imp = self,
+                    "dropping a frame of more than {MAX_FRAME_BYTES} bytes"
+                );
+                state.pending = None;
+            }
+            let discont = std::mem::take(&mut state.discont);
+            let pending = state.pending.get_or_insert_with(|| PendingFrame {
+                rtptime,
+                pts,
+                data: Vec::new(),
+                discont,
+            });
+            pending.data.extend_from_slice(&payload);
+            if last_of_frame {
+                to_push.extend(state.finish_pending());
+            }
+        }
+    }
+
     fn push_frame(&self, frame: PendingFrame) -> Result<gst::FlowSuccess, gst::FlowError> {
         let pts = frame.pts;
         let mut buffer = gst::Buffer::from_mut_slice(frame.data);

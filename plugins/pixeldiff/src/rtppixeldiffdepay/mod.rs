@@ -12,7 +12,8 @@
 //!
 //! It follows one sender (SSRC): another's packets are dropped (`packets-foreign`) while the
 //! followed one is alive, and followed once it has been silent for 500 ms (a restarted sender),
-//! its first frame marked DISCONT. A frame beyond 64 MiB is dropped.
+//! its first frame marked DISCONT, from the packets it sent meanwhile (the newest 4 MiB are kept).
+//! A frame beyond 64 MiB is dropped.
 //!
 //! ```text
 //! gst-launch-1.0 udpsrc port=5000 caps="application/x-rtp,media=video,clock-rate=90000,encoding-name=X-PIXELDIFF,payload=96" \
