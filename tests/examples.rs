@@ -237,3 +237,119 @@ fn appsrc_appsink_round_trip_is_bit_exact_when_lossless() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(psnr > 35.0, "{text}");
 }
+
+/// Resident set size of process `pid`, in MiB (None once it has gone).
+fn rss_mib_of(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The meeting for `seconds` with 2 % loss both ways: memory sampled every second must not
+/// grow once warm, no second may pass without frames received, the stats must add up.
+fn soak(seconds: u64, port: u16) {
+    let dir = scratch(&format!("soak-{seconds}"));
+    let mut child = example("meeting")
+        .args([
+            "--seconds",
+            &seconds.to_string(),
+            "--port",
+            &port.to_string(),
+        ])
+        .args(["--loss", "2", "--headless", "--csv"])
+        .arg(dir.join("stats.csv"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the meeting starts");
+    let start = std::time::Instant::now();
+    let mut rss = Vec::new();
+    while child.try_wait().unwrap().is_none() {
+        if let Some(mib) = rss_mib_of(child.id()) {
+            rss.push((start.elapsed().as_secs_f64(), mib));
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(seconds + 30),
+            "the meeting did not end"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(child.wait().unwrap().success());
+
+    // Warm after a quarter of the run (at least 5 s): the adaptation has settled and every
+    // buffer pool is full.
+    let warm_at = (seconds as f64 / 4.0).max(5.0);
+    let warm = rss
+        .iter()
+        .find(|(t, _)| *t >= warm_at)
+        .map(|&(_, m)| m)
+        .expect("RSS sampled");
+    let peak_after = rss
+        .iter()
+        .filter(|(t, _)| *t >= warm_at)
+        .map(|&(_, m)| m)
+        .fold(0.0, f64::max);
+    eprintln!(
+        "{seconds} s meeting: RSS {warm:.1} MiB at {warm_at:.0} s, peak after {peak_after:.1} MiB"
+    );
+    assert!(
+        peak_after - warm < 16.0,
+        "RSS grew from {warm:.1} to {peak_after:.1} MiB: {rss:?}"
+    );
+
+    let csv = std::fs::read_to_string(dir.join("stats.csv")).unwrap();
+    for who in ["alice", "bob"] {
+        let rows: Vec<Vec<String>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .filter(|f: &Vec<String>| f[1] == who)
+            .collect();
+        // A line a second of stream time, from when the pipelines play (the face models take
+        // a few seconds to load).
+        assert!(
+            rows.len() as f64 >= 0.6 * seconds as f64,
+            "{who}: {} stats lines in {seconds} s",
+            rows.len()
+        );
+        let mut lost_before = 0u64;
+        for f in rows.iter().skip(3) {
+            let (t, kbps, fps): (f64, f64, f64) = (
+                f[0].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[6].parse().unwrap(),
+            );
+            let lost: u64 = f[7].parse().unwrap();
+            assert!(fps >= 5.0, "{who} received {fps} fps at {t} s: a stall");
+            assert!(kbps > 0.0, "{who} sent nothing at {t} s");
+            assert!(
+                lost >= lost_before,
+                "{who}: packets lost went down at {t} s"
+            );
+            lost_before = lost;
+        }
+        assert!(
+            lost_before > 0,
+            "{who}: 2 % loss and no packet counted lost"
+        );
+    }
+}
+
+#[test]
+fn meeting_soak_20_seconds_with_loss() {
+    soak(20, 47060);
+}
+
+/// The ten-minute soak: `cargo test --release --test examples -- --ignored`.
+#[test]
+#[ignore]
+fn meeting_soak_ten_minutes_with_loss() {
+    soak(600, 47080);
+}
