@@ -16,7 +16,7 @@
 //! bandwidth over time and `--csv` keeps the numbers.
 //!
 //! Ctrl+C ends the call. Exit codes: 0 after `--seconds` or Ctrl+C, 1 when a pipeline fails
-//! (a busy port, a camera error), 2 for a bad command line.
+//! (a busy port), 2 for a bad command line, 3 when the camera fails or is unplugged.
 //!
 //! ```sh
 //! cargo run --release --example meeting -- --seconds 20 --plot meeting.svg
@@ -36,6 +36,23 @@ use gst::prelude::*;
 use pixelmeet::scene::{i420_caps, scene_source, Scene};
 
 type Error = Box<dyn std::error::Error>;
+
+/// Name of the camera source, by which its errors are told from the others.
+const CAMERA: &str = "camera";
+/// Exit code when the camera fails or is unplugged.
+const EXIT_CAMERA: u8 = 3;
+
+/// The camera failed (unplugged, taken by another program, not a camera).
+#[derive(Debug)]
+struct CameraFailed(String);
+
+impl std::fmt::Display for CameraFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CameraFailed {}
 
 #[derive(Parser, Debug)]
 #[command(about = "A two-way pixelmeet call between two pipelines on 127.0.0.1")]
@@ -177,6 +194,7 @@ fn video_source(
     match source {
         Source::Camera(device) => {
             let camera = make("v4l2src")?;
+            camera.set_property("name", CAMERA);
             camera.set_property("device", device.to_string_lossy().as_ref());
             let (convert, scale, rate) = (
                 make("videoconvert")?,
@@ -482,6 +500,16 @@ fn on_message(
             if source.contains("udpsrc") {
                 text.push_str("\n  (is another meeting using these ports? try --port)");
             }
+            if e.src().is_some_and(|s| s.name() == CAMERA) {
+                let device = e
+                    .src()
+                    .map(|s| s.property::<Option<String>>("device").unwrap_or_default())
+                    .unwrap_or_default();
+                text = format!(
+                    "{who}: the camera {device} stopped or cannot be used (unplugged?): {}",
+                    e.error()
+                );
+            }
             return Some(text);
         }
         // Loss repeats the same warning every few frames; the stats count it.
@@ -721,6 +749,9 @@ fn run(opts: Options) -> Result<(), Error> {
     }
     drop(watches);
     if let Some(error) = failure.take() {
+        if error.contains("the camera") {
+            return Err(Box::new(CameraFailed(error)));
+        }
         return Err(error.into());
     }
     let history = &stats.borrow().history;
@@ -741,7 +772,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("meeting: {e}");
-            ExitCode::FAILURE
+            if e.is::<CameraFailed>() {
+                ExitCode::from(EXIT_CAMERA)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -150,6 +150,15 @@ fn meeting_exit_codes_tell_what_went_wrong() {
         err.contains("Address already in use") && err.contains("--port"),
         "{err}"
     );
+    // A camera that fails (as v4l2src fails when it is unplugged: an error from the source):
+    // what happened, and exit code 3. /dev/null is a device node but no camera.
+    let out = run(example("meeting").args(["--device", "/dev/null", "--port", "47140"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("the camera /dev/null stopped or cannot be used (unplugged?)"),
+        "{err}"
+    );
     // A bad command line: exit code 2 and what was wrong.
     let out = run(example("meeting").args(["--fps", "0"]));
     assert_eq!(out.status.code(), Some(2));
