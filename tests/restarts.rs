@@ -93,3 +93,54 @@ fn a_restarted_receiver_catches_up_without_the_sender_noticing() {
         frames_after - frames_before
     );
 }
+
+#[test]
+fn size_and_format_changes_mid_call_reach_the_receiver() {
+    init();
+    let port = 23300;
+    let steps = [
+        ("I420", 160, 120),
+        ("I420", 320, 240),
+        ("NV12", 320, 240),
+        ("GRAY8", 96, 64),
+    ];
+    let pictures: Vec<Still> = steps
+        .iter()
+        .map(|&(format, w, h)| still_picture_as("smpte75", format, w, h))
+        .collect();
+    let receiver = StillReceiver::start(port, "", &pictures);
+    let sender = still_sender("smpte75", 0x4000_0004, port);
+    let size = sender.by_name("size").unwrap();
+    for (i, &(format, w, h)) in steps.iter().enumerate() {
+        let change = Instant::now();
+        // The sender starts in the first step's caps.
+        if i > 0 {
+            size.set_property(
+                "caps",
+                gst::Caps::builder("video/x-raw")
+                    .field("format", format)
+                    .field("width", w as i32)
+                    .field("height", h as i32)
+                    .field("framerate", gst::Fraction::new(30, 1))
+                    .build(),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        no_errors(&sender);
+        no_errors(&receiver.pipeline);
+        let shown = receiver.shown();
+        let at = shown.first_shown[i]
+            .unwrap_or_else(|| panic!("{format} {w}x{h} never shown whole: {shown:?}"));
+        if i > 0 {
+            assert!(
+                at.duration_since(change) <= Duration::from_secs(1),
+                "{format} {w}x{h} shown {:?} after the change",
+                at.duration_since(change)
+            );
+        }
+    }
+    sender.set_state(gst::State::Null).unwrap();
+    let shown = receiver.shown();
+    eprintln!("{shown:?}");
+    assert_eq!(shown.garbage, 0, "{shown:?}");
+}

@@ -147,19 +147,34 @@ pub fn launch_playing(description: &str) -> gst::Pipeline {
     p
 }
 
-/// A live sender of the still `pattern` (160x120 I420, lossless) as `ssrc` to 127.0.0.1:`port`.
+/// A live sender of the still `pattern` (160x120 I420, lossless) as `ssrc` to 127.0.0.1:`port`;
+/// its caps filter is named `size`.
 pub fn still_sender(pattern: &str, ssrc: u32, port: u16) -> gst::Pipeline {
     launch_playing(&format!(
         "videotestsrc is-live=true pattern={pattern} \
-         ! video/x-raw,format=I420,width=160,height=120,framerate=30/1 \
+         ! capsfilter name=size caps=video/x-raw,format=I420,width=160,height=120,framerate=30/1 \
          ! pixeldiffenc name=enc lossless=true ! rtppixeldiffpay ssrc={ssrc} mtu=600 \
          ! udpsink host=127.0.0.1 port={port} sync=false"
     ))
 }
 
+/// A still picture: the frame of `pattern` in these caps.
+#[derive(Clone)]
+pub struct Still {
+    pub caps: gst::Caps,
+    pub frame: gst::Buffer,
+}
+
 /// The frame [`still_sender`] sends for `pattern`.
-pub fn still_picture(pattern: &str) -> gst::Buffer {
-    test_frames(pattern, &raw_caps("I420", 160, 120), 1).remove(0)
+pub fn still_picture(pattern: &str) -> Still {
+    still_picture_as(pattern, "I420", 160, 120)
+}
+
+/// The frame of `pattern` in `format` at `w` x `h`.
+pub fn still_picture_as(pattern: &str, format: &str, w: u32, h: u32) -> Still {
+    let caps = raw_caps(format, w, h);
+    let frame = test_frames(pattern, &caps, 1).remove(0);
+    Still { caps, frame }
 }
 
 /// Frames a [`StillReceiver`] showed.
@@ -184,7 +199,7 @@ pub struct StillReceiver {
 
 impl StillReceiver {
     /// `path` (ending in `!`, or empty) sits between the RTP udpsrc and rtpbin.
-    pub fn start(port: u16, path: &str, pictures: &[gst::Buffer]) -> StillReceiver {
+    pub fn start(port: u16, path: &str, pictures: &[Still]) -> StillReceiver {
         let pipeline = launch_playing(&format!(
             "rtpbin name=rx latency=100 \
              udpsrc port={port} caps=\"{PIXELDIFF_RTP_CAPS}\" ! {path} rx.recv_rtp_sink_0 \
@@ -203,7 +218,6 @@ impl StillReceiver {
             first_shown: vec![None; pictures.len()],
             ..Shown::default()
         }));
-        let caps = raw_caps("I420", 160, 120);
         let pictures = pictures.to_vec();
         let counter = shown.clone();
         let sink = pipeline
@@ -216,8 +230,17 @@ impl StillReceiver {
                 .new_sample(move |sink| {
                     let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                     let buffer = sample.buffer().ok_or(gst::FlowError::Error)?;
+                    let caps = sample.caps().ok_or(gst::FlowError::NotNegotiated)?;
+                    let info = gst_video::VideoInfo::from_caps(caps)
+                        .map_err(|_| gst::FlowError::NotNegotiated)?;
                     let mut s = counter.lock().unwrap();
-                    match pictures.iter().position(|p| same_pixels(&caps, p, buffer)) {
+                    let same = |p: &Still| {
+                        let want = gst_video::VideoInfo::from_caps(&p.caps).expect("raw caps");
+                        (want.format(), want.width(), want.height())
+                            == (info.format(), info.width(), info.height())
+                            && same_pixels(&p.caps, &p.frame, buffer)
+                    };
+                    match pictures.iter().position(same) {
                         Some(i) => {
                             s.exact += 1;
                             s.first_shown[i].get_or_insert_with(std::time::Instant::now);
