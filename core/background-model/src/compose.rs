@@ -187,6 +187,11 @@ impl std::fmt::Display for ImageError {
 
 impl std::error::Error for ImageError {}
 
+/// Longest side of a background picture, in pixels.
+pub const MAX_BACKDROP_SIDE: u32 = 8192;
+/// Most memory decoding a background picture may take, in bytes.
+pub const MAX_BACKDROP_BYTES: u64 = 512 << 20;
+
 /// A decoded background picture (PNG or JPEG), RGB.
 #[derive(Clone, Debug)]
 pub struct BackdropImage(image::RgbImage);
@@ -194,13 +199,24 @@ pub struct BackdropImage(image::RgbImage);
 impl BackdropImage {
     /// Reads and decodes `path`; the error names the file and what went wrong.
     pub fn open(path: &Path) -> Result<Self, ImageError> {
-        let reader = image::ImageReader::open(path)
-            .and_then(|r| r.with_guessed_format())
+        let data = std::fs::read(path)
             .map_err(|e| ImageError(format!("cannot open {}: {e}", path.display())))?;
-        let decoded = reader
-            .decode()
-            .map_err(|e| ImageError(format!("cannot decode {}: {e}", path.display())))?;
-        Ok(BackdropImage(decoded.into_rgb8()))
+        Self::decode(&data)
+            .map_err(|e| ImageError(format!("cannot decode {}: {e}", path.display())))
+    }
+
+    /// Decodes a PNG or JPEG held in memory. A file is whatever its user hands us: a picture
+    /// larger than [`MAX_BACKDROP_SIDE`] a side, or one that would need more than
+    /// [`MAX_BACKDROP_BYTES`] to decode, is refused before anything that size is allocated.
+    pub fn decode(data: &[u8]) -> Result<Self, image::ImageError> {
+        let mut reader =
+            image::ImageReader::new(std::io::Cursor::new(data)).with_guessed_format()?;
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(MAX_BACKDROP_SIDE);
+        limits.max_image_height = Some(MAX_BACKDROP_SIDE);
+        limits.max_alloc = Some(MAX_BACKDROP_BYTES);
+        reader.limits(limits);
+        Ok(BackdropImage(reader.decode()?.into_rgb8()))
     }
 
     /// The picture scaled to cover `width` x `height` (aspect kept, the overflow cropped
@@ -289,5 +305,62 @@ mod tests {
             vec![90, 10, 10, 10],
             "only the uncovered pixel is new"
         );
+    }
+
+    /// A real PNG of `w` x `h` whose header then claims `claim_w` x `claim_h`, checksum fixed,
+    /// as a hostile or broken file could.
+    fn png_claiming(claim_w: u32, claim_h: u32) -> Vec<u8> {
+        let mut data = Vec::new();
+        image::RgbImage::new(4, 4)
+            .write_to(
+                &mut std::io::Cursor::new(&mut data),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        // Signature (8), IHDR length (4), "IHDR" (4), width, height, ...; the CRC follows the
+        // 13 data bytes and covers the type and the data.
+        data[16..20].copy_from_slice(&claim_w.to_be_bytes());
+        data[20..24].copy_from_slice(&claim_h.to_be_bytes());
+        let crc = crc32(&data[12..29]);
+        data[29..33].copy_from_slice(&crc.to_be_bytes());
+        data
+    }
+
+    /// CRC-32 as PNG uses it (reflected 0xedb88320), bit by bit: a test needs no table.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn backdrops_decode_and_huge_or_broken_files_are_refused_before_allocating() {
+        let ok = BackdropImage::decode(&png_claiming(4, 4)).expect("the untouched picture decodes");
+        assert_eq!(ok.cover(8, 8).len(), 8 * 8 * 3);
+        // 60000 x 60000 RGB would be 10 GB.
+        let err = BackdropImage::decode(&png_claiming(60_000, 60_000)).unwrap_err();
+        assert!(
+            matches!(err, image::ImageError::Limits(_)),
+            "refused for its size, not later: {err}"
+        );
+        // 8000 x 8000 (192 MB) is within both limits: the decoder then finds too little data,
+        // an error and not a panic.
+        assert!(BackdropImage::decode(&png_claiming(8000, 8000)).is_err());
+        for junk in [
+            &b""[..],
+            b"\x89PNG\r\n\x1a\n",
+            b"\xff\xd8\xff\xe0 not really",
+        ] {
+            assert!(BackdropImage::decode(junk).is_err());
+        }
     }
 }
