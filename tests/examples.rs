@@ -6,6 +6,9 @@
 //! faces counter's JSON lines against the drawn room's script; the bandwidth table's order;
 //! the app round trip.
 
+mod common;
+
+use common::rss_mib_of;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -245,20 +248,6 @@ fn appsrc_appsink_round_trip_is_bit_exact_when_lossless() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{text}"));
     assert!(psnr > 35.0, "{text}");
-}
-
-/// Resident set size of process `pid`, in MiB (None once it has gone).
-fn rss_mib_of(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
 }
 
 /// The meeting for `seconds` with 2 % loss both ways: memory sampled every second must not

@@ -16,17 +16,6 @@ use gst::prelude::*;
 
 const LEGIT_SSRC: u32 = 0x1111_1111;
 
-/// The resident set size of this process, in MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS line");
-    kib / 1024.0
-}
-
 /// A small deterministic generator, so that a failure can be replayed.
 struct Lcg(u64);
 

@@ -18,16 +18,6 @@ const CHAIN: &str =
     ! faceroi ! bgreplace ! pixeldiffenc ! rtppixeldiffpay ! rtppixeldiffdepay \
     ! pixeldiffdec ! fakesink name=sink sync=false";
 
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .expect("VmRSS line")
-        / 1024.0
-}
-
 /// Sets `state` and waits for it, failing after 10 s (a deadlock).
 fn change(pipeline: &gst::Pipeline, state: gst::State) {
     pipeline

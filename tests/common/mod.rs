@@ -275,3 +275,22 @@ pub fn no_errors(pipeline: &gst::Pipeline) {
         }
     }
 }
+
+/// Resident set size of process `pid`, in MiB (None once it has gone).
+pub fn rss_mib_of(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Resident set size of this process, in MiB.
+pub fn rss_mib() -> f64 {
+    rss_mib_of(std::process::id()).expect("procfs")
+}
