@@ -297,6 +297,14 @@ fn soak(seconds: u64, port: u16) {
     eprintln!(
         "{seconds} s meeting: RSS {warm:.1} MiB at {warm_at:.0} s, peak after {peak_after:.1} MiB"
     );
+    // The trend, a sample per tenth of the run.
+    let step = (rss.len() / 10).max(1);
+    let trend: Vec<String> = rss
+        .iter()
+        .step_by(step)
+        .map(|(t, m)| format!("{t:.0} s {m:.1}"))
+        .collect();
+    eprintln!("RSS (MiB): {}", trend.join(", "));
     assert!(
         peak_after - warm < 16.0,
         "RSS grew from {warm:.1} to {peak_after:.1} MiB: {rss:?}"
