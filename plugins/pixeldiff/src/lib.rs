@@ -10,7 +10,9 @@
 use gst::glib;
 use pixeldiff_codec::{PixelFormat, MAX_DIMENSION, VERSION};
 
-mod pixeldiffadapt;
+// Public for its `controller` (loss-based rate control and the RTCP report-block parser), which
+// has no GStreamer types and is fuzzed on its own.
+pub mod pixeldiffadapt;
 mod pixeldiffdec;
 mod pixeldiffenc;
 mod rtp;

@@ -84,8 +84,8 @@ pub struct Feedback {
 
 #[derive(Clone, Debug)]
 pub struct LossController {
-    pub min_kbps: f64,
-    pub max_kbps: f64,
+    min_kbps: f64,
+    max_kbps: f64,
     target_kbps: f64,
     last: Option<f64>,
     /// What got through at the last cut, in kbit/s.
@@ -125,6 +125,18 @@ impl LossController {
 
     pub fn target_kbps(&self) -> f64 {
         self.target_kbps
+    }
+
+    /// The target's limits, (min, max) in kbit/s.
+    pub fn limits(&self) -> (f64, f64) {
+        (self.min_kbps, self.max_kbps)
+    }
+
+    /// New limits, applied to the target at once (not only at the next decision).
+    pub fn set_limits(&mut self, min_kbps: f64, max_kbps: f64) {
+        self.min_kbps = min_kbps;
+        self.max_kbps = max_kbps.max(min_kbps);
+        self.target_kbps = self.target_kbps.clamp(self.min_kbps, self.max_kbps);
     }
 
     /// Update the target from a report.
@@ -349,6 +361,15 @@ mod tests {
             c.on_feedback(&report(i as f64, 0.0, c.target_kbps()));
         }
         assert_eq!(c.target_kbps(), 1000.0);
+    }
+
+    #[test]
+    fn new_limits_apply_to_the_target_at_once() {
+        let mut c = LossController::new(100.0, 2000.0, 2000.0);
+        c.set_limits(100.0, 500.0);
+        assert_eq!(c.target_kbps(), 500.0);
+        c.set_limits(800.0, 300.0);
+        assert_eq!(c.target_kbps(), 800.0, "the minimum wins when they cross");
     }
 
     #[test]

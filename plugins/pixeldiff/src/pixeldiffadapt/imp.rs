@@ -138,10 +138,12 @@ impl ObjectImpl for PixeldiffAdapt {
             "max-bitrate" => s.max_bitrate = value.get().expect("type checked upstream"),
             other => unreachable!("unknown writable property {other}"),
         }
-        // Limits apply at once, also while playing.
+        // Limits apply at once, also while playing; the encoder gets the clamped target with
+        // the next report.
         if let Some(state) = self.state.lock().unwrap().as_mut() {
-            state.controller.min_kbps = s.min_bitrate as f64;
-            state.controller.max_kbps = (s.max_bitrate as f64).max(s.min_bitrate as f64);
+            state
+                .controller
+                .set_limits(s.min_bitrate as f64, s.max_bitrate as f64);
         }
     }
 
