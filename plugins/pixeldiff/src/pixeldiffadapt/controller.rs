@@ -176,14 +176,22 @@ impl LossController {
         // about the path.
         let base = self.target_kbps.min(sent);
         let delivered = base * (1.0 - loss);
+        // A cut right after a cut still sees loss the rate before it caused: what got through
+        // then understates the path, and a capacity remembered too low would be outgrown fast,
+        // straight into the real bottleneck. Keep the larger.
+        let capacity = if self.cut {
+            self.capacity_kbps.map_or(delivered, |c| c.max(delivered))
+        } else {
+            delivered
+        };
         let action = if loss > BACK_OFF_LOSS {
             self.target_kbps = (base * (1.0 - 0.5 * loss)).min(0.95 * delivered);
-            self.capacity_kbps = Some(delivered);
+            self.capacity_kbps = Some(capacity);
             Action::Decrease
         } else if loss >= PROBE_LOSS && self.probing {
             // Loss that came with growth is the ceiling, not the path's background loss.
             self.target_kbps = self.target_kbps.min(CEILING_BACK_OFF * delivered);
-            self.capacity_kbps = Some(delivered);
+            self.capacity_kbps = Some(capacity);
             Action::Decrease
         } else if loss >= PROBE_LOSS
             || f.jitter_ms > HOLD_JITTER_MS
