@@ -41,14 +41,29 @@ struct PendingFrame {
 const MAX_WAITING_BYTES: usize = 4 << 20;
 
 /// What the depayloader needs of an RTP packet.
-struct Packet {
+/// The payload is borrowed from the RTP buffer while it is handled at once, owned while it
+/// waits: a packet of the sender followed is copied once, into its frame.
+struct Packet<P = Vec<u8>> {
     ssrc: u32,
     seq: u16,
     rtptime: u32,
     pts: Option<gst::ClockTime>,
     /// The payloader marks the last chunk of each frame.
     marker: bool,
-    payload: Vec<u8>,
+    payload: P,
+}
+
+impl Packet<&[u8]> {
+    fn to_owned(&self) -> Packet {
+        Packet {
+            ssrc: self.ssrc,
+            seq: self.seq,
+            rtptime: self.rtptime,
+            pts: self.pts,
+            marker: self.marker,
+            payload: self.payload.to_vec(),
+        }
+    }
 }
 
 /// The sender followed.
@@ -411,14 +426,14 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
             rtptime: rtp.timestamp(),
             pts: rtp.buffer().pts(),
             marker: rtp.is_marker(),
-            payload: rtp.payload().ok()?.to_vec(),
+            payload: rtp.payload().ok()?,
         };
         let mut to_push = Vec::with_capacity(2);
         {
             let mut state = self.state.lock().unwrap();
             let mut stats = self.stats.lock().unwrap();
             match state.follow(packet.ssrc, Instant::now()) {
-                Follow::Same => self.gather(&mut state, &mut stats, packet, &mut to_push),
+                Follow::Same => self.gather(&mut state, &mut stats, &packet, &mut to_push),
                 Follow::Switched => {
                     stats.source_changes += 1;
                     gst::info!(
@@ -430,14 +445,14 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
                     // Its packets that came while the old sender timed out come first.
                     let waited = std::mem::take(&mut state.waiting);
                     state.waiting_bytes = 0;
-                    for p in waited.into_iter().filter(|p| p.ssrc == packet.ssrc) {
+                    for p in waited.iter().filter(|p| p.ssrc == packet.ssrc) {
                         self.gather(&mut state, &mut stats, p, &mut to_push);
                     }
-                    self.gather(&mut state, &mut stats, packet, &mut to_push);
+                    self.gather(&mut state, &mut stats, &packet, &mut to_push);
                 }
                 Follow::Foreign => {
                     stats.packets_foreign += 1;
-                    state.keep_waiting(packet);
+                    state.keep_waiting(packet.to_owned());
                 }
             }
         }
@@ -457,7 +472,7 @@ impl RtpPixeldiffDepay {
         &self,
         state: &mut State,
         stats: &mut Stats,
-        packet: Packet,
+        packet: &Packet<impl AsRef<[u8]>>,
         to_push: &mut Vec<PendingFrame>,
     ) {
         let Packet {
@@ -465,9 +480,9 @@ impl RtpPixeldiffDepay {
             rtptime,
             pts,
             marker: last_of_frame,
-            payload,
             ..
-        } = packet;
+        } = *packet;
+        let payload = packet.payload.as_ref();
         stats.packets += 1;
         stats.window_packets += 1;
         stats.bytes += payload.len() as u64;
@@ -529,7 +544,7 @@ impl RtpPixeldiffDepay {
                 data: Vec::new(),
                 discont,
             });
-            pending.data.extend_from_slice(&payload);
+            pending.data.extend_from_slice(payload);
             if last_of_frame {
                 to_push.extend(state.finish_pending());
             }
