@@ -11,22 +11,10 @@ use std::time::{Duration, Instant};
 use common::*;
 use gst::prelude::*;
 
-const VIDEO_CAPS: &str = "application/x-rtp,media=(string)video,clock-rate=(int)90000,\
-    encoding-name=(string)X-PIXELDIFF,payload=(int)96";
-
-fn launch(description: &str) -> gst::Pipeline {
-    let p = gst::parse::launch(description)
-        .unwrap_or_else(|e| panic!("{e}: {description}"))
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    p.set_state(gst::State::Playing).expect("plays");
-    p
-}
-
 /// A sender of `source` to 127.0.0.1:`port` (RTCP +1), taking reports on `port`+4 through
 /// pixeldiffadapt; `path` is inserted before the RTP udpsink.
 fn sender(source: &str, port: u16, path: &str) -> gst::Pipeline {
-    launch(&format!(
+    launch_playing(&format!(
         "rtpbin name=tx rtpsession0::rtcp-min-interval=500000000 \
          {source} ! pixeldiffenc name=enc ! rtppixeldiffpay ssrc=1234 ! tx.send_rtp_sink_0 \
          tx.send_rtp_src_0 ! {path} udpsink host=127.0.0.1 port={port} sync=false async=false \
@@ -40,9 +28,9 @@ fn sender(source: &str, port: u16, path: &str) -> gst::Pipeline {
 
 /// A receiver on `port` with extra RTP caps fields, `path` after the RTP udpsrc.
 fn receiver(port: u16, caps_extra: &str, path: &str) -> gst::Pipeline {
-    launch(&format!(
+    launch_playing(&format!(
         "rtpbin name=rx latency=50 rtpsession0::rtcp-min-interval=500000000 \
-         udpsrc port={port} caps=\"{VIDEO_CAPS}{caps_extra}\" ! {path} rx.recv_rtp_sink_0 \
+         udpsrc port={port} caps=\"{PIXELDIFF_RTP_CAPS}{caps_extra}\" ! {path} rx.recv_rtp_sink_0 \
          udpsrc port={} caps=application/x-rtcp ! rx.recv_rtcp_sink_0 \
          rx.send_rtcp_src_0 ! udpsink host=127.0.0.1 port={} sync=false async=false \
          rx. ! rtppixeldiffdepay name=depay ! pixeldiffdec name=dec ! fakesink sync=false",
