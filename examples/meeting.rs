@@ -483,15 +483,24 @@ fn raw_kbps(opts: &Options) -> f64 {
 }
 
 /// Reads one bus message of `who`'s pipeline into the stats; prints the line of the second
-/// when the encoder's message closes it. Returns an error text for an ERROR message.
+/// when the encoder's message closes it. Returns the error for an ERROR message.
 fn on_message(
     who: &'static str,
     msg: &gst::Message,
     stats: &mut Stats,
     raw_kbps: f64,
-) -> Option<String> {
+) -> Option<Error> {
     match msg.view() {
         gst::MessageView::Error(e) => {
+            if let Some(camera) = e.src().filter(|s| s.name() == CAMERA) {
+                let device = camera
+                    .property::<Option<String>>("device")
+                    .unwrap_or_default();
+                return Some(Box::new(CameraFailed(format!(
+                    "{who}: the camera {device} stopped or cannot be used (unplugged?): {}",
+                    e.error()
+                ))));
+            }
             let source = e.src().map(|s| s.path_string()).unwrap_or_default();
             let mut text = format!("{who}: error from {source}: {}", e.error());
             if let Some(debug) = e.debug() {
@@ -500,17 +509,7 @@ fn on_message(
             if source.contains("udpsrc") {
                 text.push_str("\n  (is another meeting using these ports? try --port)");
             }
-            if e.src().is_some_and(|s| s.name() == CAMERA) {
-                let device = e
-                    .src()
-                    .map(|s| s.property::<Option<String>>("device").unwrap_or_default())
-                    .unwrap_or_default();
-                text = format!(
-                    "{who}: the camera {device} stopped or cannot be used (unplugged?): {}",
-                    e.error()
-                );
-            }
-            return Some(text);
+            return Some(text.into());
         }
         // Loss repeats the same warning every few frames; the stats count it.
         gst::MessageView::Warning(w) if stats.warned.insert(format!("{who}: {}", w.error())) => {
@@ -674,7 +673,7 @@ fn run(opts: Options) -> Result<(), Error> {
 
     let main_loop = gst::glib::MainLoop::new(None, false);
     let stats = Rc::new(RefCell::new(Stats::default()));
-    let failure: Rc<RefCell<Option<String>>> = Rc::default();
+    let failure: Rc<RefCell<Option<Error>>> = Rc::default();
     let mut watches = Vec::new();
     for p in &participants {
         let bus = p.pipeline.bus().expect("a pipeline has a bus");
@@ -749,10 +748,7 @@ fn run(opts: Options) -> Result<(), Error> {
     }
     drop(watches);
     if let Some(error) = failure.take() {
-        if error.contains("the camera") {
-            return Err(Box::new(CameraFailed(error)));
-        }
-        return Err(error.into());
+        return Err(error);
     }
     let history = &stats.borrow().history;
     if let Some(path) = &opts.csv {
