@@ -12,8 +12,7 @@
 //! - The same inputs, and `rtp_receive_resealed`'s reproducers, once more with every chunk's
 //!   CRC recomputed first, as `rtp_receive_resealed` runs them.
 //! - `rtcp_report_blocks` inputs go through `pixeldiffadapt` itself (report parser and loss
-//!   controller as the element runs them; the fuzz target calls them directly, which the plugin
-//!   does not export): the RTCP passes through unchanged, and the target set on the encoder is
+//!   controller as the element runs them; the fuzz target calls them directly): the RTCP passes through unchanged, and the target set on the encoder is
 //!   within `min-bitrate..=max-bitrate`.
 //!
 //! No GLib CRITICAL may be logged meanwhile.

@@ -9,10 +9,6 @@
 //!
 //! Must hold: no panic; no more blocks than 24-byte slots in the input; after every report the
 //! target is finite and within min..=max.
-//!
-//! `controller.rs` is compiled into this target from the plugin's source with `#[path]`: the
-//! plugin does not export it (`mod pixeldiffadapt` is private in `src/lib.rs`). With
-//! `pub mod pixeldiffadapt;` there, this would be `gstpixeldiff::pixeldiffadapt::controller`.
 
 #![no_main]
 
@@ -21,11 +17,8 @@ use std::collections::HashMap;
 use libfuzzer_sys::fuzz_target;
 
 mod common;
-#[allow(dead_code)]
-#[path = "../../src/pixeldiffadapt/controller.rs"]
-mod controller;
 
-use controller::{report_blocks, Feedback, LossController};
+use gstpixeldiff::pixeldiffadapt::controller::{report_blocks, Feedback, LossController};
 
 /// `pixeldiffadapt`'s conversion of interarrival jitter (90 kHz video clock) to milliseconds.
 const TICKS_PER_MS: f64 = 90.0;
