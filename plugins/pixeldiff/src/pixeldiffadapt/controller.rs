@@ -92,10 +92,8 @@ pub struct LossController {
     capacity_kbps: Option<f64>,
     /// Packets and lost packets of the reports not yet acted on.
     window: (f64, f64),
-    /// The last decision was to grow.
-    probing: bool,
-    /// The last decision was to cut.
-    cut: bool,
+    /// The last decision: growth met by loss is a ceiling, a cut after a cut sees old loss.
+    last_action: Action,
     /// The path's own loss, which no rate change removes: what is still lost right after a
     /// cut, falling with any window that loses less.
     background_loss: f64,
@@ -117,8 +115,7 @@ impl LossController {
             last: None,
             capacity_kbps: None,
             window: (0.0, 0.0),
-            probing: false,
-            cut: false,
+            last_action: Action::Hold,
             background_loss: 0.0,
         }
     }
@@ -151,8 +148,8 @@ impl LossController {
         let since = self.last.map_or(f64::INFINITY, |t| f.at - t);
         // While growing, loss above the background is acted on at once: stepping back from a
         // probe costs little, overshooting a bottleneck for a whole window costs frames.
-        let probe_hit =
-            self.probing && self.window.1 / self.window.0 >= self.background_loss + PROBE_LOSS;
+        let probe_hit = self.last_action == Action::Increase
+            && self.window.1 / self.window.0 >= self.background_loss + PROBE_LOSS;
         if self.window.0 < LOSS_WINDOW_PACKETS && since < LOSS_WINDOW_SECONDS && !probe_hit {
             return Action::Hold;
         }
@@ -160,7 +157,7 @@ impl LossController {
         self.window = (0.0, 0.0);
         // What the rate causes: loss above the path's background.
         let loss = (measured - self.background_loss.min(MAX_BACKGROUND_LOSS)).max(0.0);
-        if self.cut || measured < self.background_loss {
+        if self.last_action == Action::Decrease || measured < self.background_loss {
             self.background_loss += BACKGROUND_WEIGHT * (measured - self.background_loss);
         }
         let dt = self
@@ -179,7 +176,7 @@ impl LossController {
         // A cut right after a cut still sees loss the rate before it caused: what got through
         // then understates the path, and a capacity remembered too low would be outgrown fast,
         // straight into the real bottleneck. Keep the larger.
-        let capacity = if self.cut {
+        let capacity = if self.last_action == Action::Decrease {
             self.capacity_kbps.map_or(delivered, |c| c.max(delivered))
         } else {
             delivered
@@ -188,7 +185,7 @@ impl LossController {
             self.target_kbps = (base * (1.0 - 0.5 * loss)).min(0.95 * delivered);
             self.capacity_kbps = Some(capacity);
             Action::Decrease
-        } else if loss >= PROBE_LOSS && self.probing {
+        } else if loss >= PROBE_LOSS && self.last_action == Action::Increase {
             // Loss that came with growth is the ceiling, not the path's background loss.
             self.target_kbps = self.target_kbps.min(CEILING_BACK_OFF * delivered);
             self.capacity_kbps = Some(capacity);
@@ -213,8 +210,7 @@ impl LossController {
             self.target_kbps = (self.target_kbps * rate.powf(dt)).min(MAX_AHEAD_OF_SENT * sent);
             Action::Increase
         };
-        self.probing = action == Action::Increase;
-        self.cut = action == Action::Decrease;
+        self.last_action = action;
         self.target_kbps = self.target_kbps.clamp(self.min_kbps, self.max_kbps);
         action
     }
