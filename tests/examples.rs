@@ -52,18 +52,27 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The CSV rows of one participant as (sent kbit/s, faces, received fps).
-fn csv_rows(csv: &str, who: &str) -> Vec<(f64, String, f64)> {
+/// A line of the meeting's `--csv`.
+struct CsvRow {
+    seconds: f64,
+    sent_kbps: f64,
+    faces: String,
+    received_fps: f64,
+    packets_lost: u64,
+}
+
+/// The CSV rows of one participant.
+fn csv_rows(csv: &str, who: &str) -> Vec<CsvRow> {
     csv.lines()
         .skip(1)
         .map(|l| l.split(',').collect::<Vec<_>>())
         .filter(|f| f[1] == who)
-        .map(|f| {
-            (
-                f[2].parse().unwrap(),
-                f[5].to_string(),
-                f[6].parse().unwrap(),
-            )
+        .map(|f| CsvRow {
+            seconds: f[0].parse().unwrap(),
+            sent_kbps: f[2].parse().unwrap(),
+            faces: f[5].to_string(),
+            received_fps: f[6].parse().unwrap(),
+            packets_lost: f[7].parse().unwrap(),
         })
         .collect()
 }
@@ -92,13 +101,11 @@ fn meeting_runs_both_ways_with_stats_snapshots_and_plot() {
         assert!(rows.len() >= 3, "{who}: {csv}");
         // Past the first second each sends far below raw (110592 kbit/s), sees one face and
         // receives the other's picture.
-        for (kbps, faces, fps) in &rows[1..] {
-            assert!(
-                *kbps > 50.0 && *kbps < 11_000.0,
-                "{who} sends {kbps}: {csv}"
-            );
-            assert_eq!(faces, "1", "{who}: {csv}");
-            assert!(*fps >= 5.0, "{who} receives {fps} fps: {csv}");
+        for row in &rows[1..] {
+            let (kbps, fps) = (row.sent_kbps, row.received_fps);
+            assert!(kbps > 50.0 && kbps < 11_000.0, "{who} sends {kbps}: {csv}");
+            assert_eq!(row.faces, "1", "{who}: {csv}");
+            assert!(fps >= 5.0, "{who} receives {fps} fps: {csv}");
         }
     }
 
@@ -312,12 +319,7 @@ fn soak(seconds: u64, port: u16) {
 
     let csv = std::fs::read_to_string(dir.join("stats.csv")).unwrap();
     for who in ["alice", "bob"] {
-        let rows: Vec<Vec<String>> = csv
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').map(str::to_string).collect())
-            .filter(|f: &Vec<String>| f[1] == who)
-            .collect();
+        let rows = csv_rows(&csv, who);
         // A line a second of stream time, from when the pipelines play (the face models take
         // a few seconds to load).
         assert!(
@@ -326,13 +328,13 @@ fn soak(seconds: u64, port: u16) {
             rows.len()
         );
         let mut lost_before = 0u64;
-        for f in rows.iter().skip(3) {
-            let (t, kbps, fps): (f64, f64, f64) = (
-                f[0].parse().unwrap(),
-                f[2].parse().unwrap(),
-                f[6].parse().unwrap(),
+        for row in rows.iter().skip(3) {
+            let (t, kbps, fps, lost) = (
+                row.seconds,
+                row.sent_kbps,
+                row.received_fps,
+                row.packets_lost,
             );
-            let lost: u64 = f[7].parse().unwrap();
             assert!(fps >= 5.0, "{who} received {fps} fps at {t} s: a stall");
             assert!(kbps > 0.0, "{who} sent nothing at {t} s");
             assert!(
