@@ -4,7 +4,9 @@
 //! Detector and tracker cost on a working-size image, without a pipeline.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use face_tracking::{DetectorSettings, FaceDetector, Gray, Tracker, TrackerSettings, WorkingFrame};
+use face_tracking::{
+    DetectorKind, DetectorSettings, FaceDetector, Gray, Tracker, TrackerSettings, WorkingFrame,
+};
 
 fn textured(w: usize, h: usize) -> Gray {
     let mut g = Gray::new(w, h);
@@ -25,10 +27,16 @@ fn bench(c: &mut Criterion) {
         cr: Gray::new(w, h),
         scale: settings.scale(640),
     };
-    let mut detector = FaceDetector::new();
-    c.bench_function(&format!("detect {w}x{h}"), |b| {
-        b.iter(|| detector.detect(&frame.luma, frame.scale, &settings))
-    });
+    for kind in [
+        DetectorKind::BlazeFace,
+        DetectorKind::BlazeFaceShort,
+        DetectorKind::SeetaFace,
+    ] {
+        let mut detector = FaceDetector::new(kind).expect("embedded model");
+        c.bench_function(&format!("detect {kind:?} {w}x{h}"), |b| {
+            b.iter(|| detector.detect(&frame, &settings))
+        });
+    }
     let mut tracker = Tracker::new();
     c.bench_function("track, no detection", |b| {
         b.iter(|| tracker.update(&frame, None, &TrackerSettings::default()))

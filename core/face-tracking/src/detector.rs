@@ -1,11 +1,18 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! The face detector: rustface's funnel-structured cascade (SeetaFace), with its model embedded
-//! in the binary by `build.rs`.
+//! The face detectors: MediaPipe's BlazeFace network (the default, see [`crate::blazeface`]) or
+//! rustface's funnel-structured cascade (SeetaFace), with its model embedded in the binary by
+//! `build.rs`.
+
+use std::path::Path;
 
 use picture::Gray;
 use picture::Rect;
+use picture::WorkingFrame;
+
+use crate::blazeface::{BlazeFace, Range};
+pub use inference::Error;
 
 static MODEL: &[u8] = include_bytes!(env!("SEETA_MODEL_PATH"));
 
@@ -17,8 +24,21 @@ pub const WINDOW: u32 = 40;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Detection {
     pub rect: Rect,
-    /// The cascade's score: about 2 at the edge of what is a face, 10-30 for a clear one.
+    /// BlazeFace: the probability of a face (0-1). SeetaFace: the cascade's score, about 2 at
+    /// the edge of what is a face, 10-30 for a clear one.
     pub score: f32,
+}
+
+/// Which detector finds the faces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DetectorKind {
+    /// BlazeFace full range: profiles, turned heads and faces far from the camera.
+    #[default]
+    BlazeFace,
+    /// BlazeFace short range: faces within about 2 m, a smaller network.
+    BlazeFaceShort,
+    /// The SeetaFace cascade: frontal faces only.
+    SeetaFace,
 }
 
 /// What decides the size of the scanned image and what is kept.
@@ -26,8 +46,10 @@ pub struct Detection {
 pub struct DetectorSettings {
     /// Smallest face to find, in frame pixels.
     pub min_face_size: u32,
-    /// Detections scoring below this are dropped.
+    /// SeetaFace: detections scoring below this are dropped.
     pub score_threshold: f64,
+    /// BlazeFace: detections less probable than this (0-1) are dropped.
+    pub min_confidence: f64,
     /// Widest image to scan, in pixels; 0 scans at whatever size `min_face_size` asks for.
     pub working_width: u32,
 }
@@ -37,6 +59,7 @@ impl Default for DetectorSettings {
         DetectorSettings {
             min_face_size: 48,
             score_threshold: 2.0,
+            min_confidence: 0.5,
             working_width: 320,
         }
     }
@@ -74,7 +97,63 @@ impl DetectorSettings {
     }
 }
 
-pub struct FaceDetector {
+/// A face detector of either kind.
+#[derive(Debug)]
+pub enum FaceDetector {
+    BlazeFace(BlazeFace),
+    SeetaFace(SeetaFace),
+}
+
+impl FaceDetector {
+    /// The detector of `kind` with its embedded model.
+    pub fn new(kind: DetectorKind) -> Result<Self, Error> {
+        Ok(match kind {
+            DetectorKind::BlazeFace => FaceDetector::BlazeFace(BlazeFace::new(Range::Full)?),
+            DetectorKind::BlazeFaceShort => FaceDetector::BlazeFace(BlazeFace::new(Range::Short)?),
+            DetectorKind::SeetaFace => FaceDetector::SeetaFace(SeetaFace::new()),
+        })
+    }
+
+    /// A BlazeFace detector whose network is read from `path` (an ONNX file with the inputs
+    /// and outputs of the embedded one); SeetaFace has no other model and ignores it.
+    pub fn from_file(kind: DetectorKind, path: &Path) -> Result<Self, Error> {
+        Ok(match kind {
+            DetectorKind::BlazeFace => {
+                FaceDetector::BlazeFace(BlazeFace::from_file(Range::Full, path)?)
+            }
+            DetectorKind::BlazeFaceShort => {
+                FaceDetector::BlazeFace(BlazeFace::from_file(Range::Short, path)?)
+            }
+            DetectorKind::SeetaFace => FaceDetector::SeetaFace(SeetaFace::new()),
+        })
+    }
+
+    pub fn kind(&self) -> DetectorKind {
+        match self {
+            FaceDetector::BlazeFace(b) if b.range() == Range::Short => DetectorKind::BlazeFaceShort,
+            FaceDetector::BlazeFace(_) => DetectorKind::BlazeFace,
+            FaceDetector::SeetaFace(_) => DetectorKind::SeetaFace,
+        }
+    }
+
+    /// Finds faces in the working frame; boxes come back in frame pixels, best first, none
+    /// smaller than `settings.min_face_size` (with a fifth of slack for box jitter).
+    pub fn detect(
+        &mut self,
+        frame: &WorkingFrame,
+        settings: &DetectorSettings,
+    ) -> Result<Vec<Detection>, Error> {
+        let mut found = match self {
+            FaceDetector::BlazeFace(b) => b.detect(frame, settings.min_confidence as f32)?,
+            FaceDetector::SeetaFace(s) => s.detect(&frame.luma, frame.scale, settings),
+        };
+        found.retain(|d| d.rect.width >= settings.min_face_size as f32 * 0.8);
+        Ok(found)
+    }
+}
+
+/// rustface's cascade with its embedded model.
+pub struct SeetaFace {
     cascade: Box<dyn rustface::Detector>,
 }
 
@@ -82,21 +161,21 @@ pub struct FaceDetector {
 // pinned in Cargo.toml) are owned `Vec`s, numbers and the owned model: no `Rc`, `Cell` or
 // stored raw pointer. The trait object only lacks the `Send` bound in its declaration. The
 // detector is used by one thread at a time (`&mut self`); it is not `Sync`.
-unsafe impl Send for FaceDetector {}
+unsafe impl Send for SeetaFace {}
 
-impl std::fmt::Debug for FaceDetector {
+impl std::fmt::Debug for SeetaFace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FaceDetector")
+        f.write_str("SeetaFace")
     }
 }
 
-impl Default for FaceDetector {
+impl Default for SeetaFace {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl FaceDetector {
+impl SeetaFace {
     pub fn new() -> Self {
         // The model is part of the binary and was read by rustface's own parser in this crate's
         // tests, so a failure here is a build defect, not a run-time condition.
@@ -104,7 +183,7 @@ impl FaceDetector {
         let mut cascade = rustface::create_detector_with_model(model);
         cascade.set_pyramid_scale_factor(0.8);
         cascade.set_slide_window_step(4, 4);
-        FaceDetector { cascade }
+        SeetaFace { cascade }
     }
 
     /// Finds faces in the working luma image; boxes come back in frame pixels (`scale` is
@@ -139,7 +218,6 @@ impl FaceDetector {
                     score: face.score() as f32,
                 }
             })
-            .filter(|d| d.rect.width >= settings.min_face_size as f32 * 0.8)
             .collect();
         found.sort_by(|a, b| b.score.total_cmp(&a.score));
         found
@@ -154,8 +232,8 @@ mod tests {
     fn scale_follows_min_face_size_under_the_working_width_cap() {
         let s = DetectorSettings {
             min_face_size: 80,
-            score_threshold: 2.0,
             working_width: 0,
+            ..DetectorSettings::default()
         };
         assert_eq!(s.scale(640), 0.5);
         assert_eq!(s.working_size(640, 480), (320, 240));
@@ -176,7 +254,7 @@ mod tests {
 
     #[test]
     fn images_smaller_than_the_window_find_nothing_and_do_not_panic() {
-        let mut d = FaceDetector::new();
+        let mut d = SeetaFace::new();
         let s = DetectorSettings::default();
         for (w, h) in [(1, 1), (16, 16), (39, 200), (200, 39)] {
             assert!(d.detect(&Gray::new(w, h), 1.0, &s).is_empty());

@@ -1,13 +1,16 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! Faces in a video meeting, with no GStreamer types: a real detector (rustface, the SeetaFace
-//! funnel-structured cascade, its model embedded at build time), a tracker that gives stable
+//! Faces in a video meeting, with no GStreamer types: real detectors (MediaPipe's BlazeFace
+//! network run by the `inference` core, or rustface's SeetaFace cascade; both models embedded
+//! at build time), a tracker that gives stable
 //! ids and smooth boxes between detections, owner following by position and appearance, and
 //! the `picture` helpers that read and paint raw 8-bit pictures, re-exported.
 //!
 //! ```
-//! use face_tracking::{DetectorSettings, FaceDetector, Gray, Tracker, TrackerSettings, WorkingFrame};
+//! use face_tracking::{
+//!     DetectorKind, DetectorSettings, FaceDetector, Gray, Tracker, TrackerSettings, WorkingFrame,
+//! };
 //! let settings = DetectorSettings::default();
 //! let (w, h) = settings.working_size(640, 480);
 //! let frame = WorkingFrame {
@@ -16,19 +19,22 @@
 //!     cr: Gray::new(w, h),
 //!     scale: settings.scale(640),
 //! };
-//! let mut detector = FaceDetector::new();
-//! let found = detector.detect(&frame.luma, frame.scale, &settings);
+//! let mut detector = FaceDetector::new(DetectorKind::default()).expect("embedded model");
+//! let found = detector.detect(&frame, &settings).expect("runs");
 //! let faces = Tracker::new().update(&frame, Some(&found), &TrackerSettings::default());
 //! assert!(faces.reported.is_empty(), "a black frame has nobody in it");
 //! ```
 
 mod appearance;
+pub mod blazeface;
 mod detector;
 pub mod synthetic;
 mod tracker;
 
 pub use appearance::Appearance;
-pub use detector::{Detection, DetectorSettings, FaceDetector, WINDOW};
+pub use detector::{
+    Detection, DetectorKind, DetectorSettings, Error, FaceDetector, SeetaFace, WINDOW,
+};
 pub use picture::{
     Channel, Component, Gray, LayoutError, PictureLayout, PixelRect, Rect, WorkingFrame,
 };
