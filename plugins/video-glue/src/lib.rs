@@ -2,7 +2,10 @@
 // SPDX-License-Identifier: MPL-2.0
 
 //! What the in-place raw-video filters (`faceroi`, `bgreplace`) share: their pad templates,
-//! the `picture` layout of a negotiated format and of a mapped frame, and named custom events.
+//! the `picture` layout of a negotiated format and of a mapped frame, named custom events; and
+//! the stats clock every element's periodic messages use.
+
+pub mod stats;
 
 use gst_video::prelude::*;
 use picture::{Component, PictureLayout};
