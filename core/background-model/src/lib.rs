@@ -1,7 +1,9 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! Background replacement for a meeting camera, with no GStreamer types: a learned per-pixel
+//! Background replacement for a meeting camera, with no GStreamer types: a neural person
+//! segmenter (MediaPipe's selfie segmentation through the `inference` core, see [`neural`]),
+//! or a learned per-pixel
 //! background model (luma and colour differences, exposure-compensated, shadow-tolerant) led
 //! by a head-and-shoulders prior grown from faces; a clean-up that gives one steady mask; and
 //! compositing over a colour, a picture, the blurred frame or a still plate, in any 8-bit
@@ -28,8 +30,10 @@
 pub mod compose;
 pub mod mask;
 mod model;
+pub mod neural;
 pub mod silhouette;
 
 pub use compose::{Backdrop, BackdropImage, FrozenPlate, ImageError};
 pub use model::{BackgroundModel, ModelSettings};
+pub use neural::{NeuralSettings, PersonSegmenter, SegmentReport, SegmenterModel};
 pub use silhouette::HeadAndShoulders;

@@ -73,8 +73,15 @@ impl HeadAndShoulders {
     pub fn is_core(&self, x: f32, y: f32) -> bool {
         let u = (x - self.cx) / self.size;
         let v = (y - self.cy) / self.size;
+        self.is_head_core(x, y) || (u.abs() < CHEST_HALF_WIDTH && v > CHEST_TOP)
+    }
+
+    /// Whether pixel centre (`x`, `y`) is deep inside the head (hair and ears included): what
+    /// the neural segmenter always keeps.
+    pub fn is_head_core(&self, x: f32, y: f32) -> bool {
+        let u = (x - self.cx) / self.size;
+        let v = (y - self.cy) / self.size;
         ellipse_distance(u, v + 0.1, 0.62, 0.8) < -CORE_DEPTH
-            || (u.abs() < CHEST_HALF_WIDTH && v > CHEST_TOP)
     }
 
     /// The same person in another coordinate system (`factor` new pixels per old pixel).
