@@ -87,7 +87,7 @@ fn mean(v: &[f64]) -> f64 {
 /// then a 20 % exposure step; the mask read back from the alpha plane (`output-mask`).
 #[test]
 fn model_finds_the_person_stays_steady_and_ignores_an_exposure_step() {
-    let mut h = harness(&[("output-mask", "true")], "A420");
+    let mut h = harness(&[("method", "model"), ("output-mask", "true")], "A420");
     let mut room = Room::new(W, H);
     let mut n = 0;
     let mut run = |people: &[Person], gain: f32| {

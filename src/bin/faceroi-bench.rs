@@ -24,8 +24,26 @@ struct Config {
 }
 
 const FACEROI_DEFAULT: Config = Config {
-    label: "faceroi (defaults: interval 5, working width 320, min face 48)",
+    label: "faceroi (defaults: blazeface, interval 5, working width 320, min face 48)",
     element: "faceroi",
+    format: "I420",
+    message: "faceroi",
+};
+const FACEROI_SEETAFACE: Config = Config {
+    label: "faceroi detector=seetaface (the defaults before blazeface)",
+    element: "faceroi detector=seetaface",
+    format: "I420",
+    message: "faceroi",
+};
+const FACEROI_BGREPLACE: Config = Config {
+    label: "faceroi ! bgreplace (defaults: blazeface, neural)",
+    element: "faceroi ! bgreplace",
+    format: "I420",
+    message: "faceroi",
+};
+const FACEROI_BGREPLACE_CLASSICAL: Config = Config {
+    label: "faceroi detector=seetaface ! bgreplace method=model (the classical chain)",
+    element: "faceroi detector=seetaface ! bgreplace method=model",
     format: "I420",
     message: "faceroi",
 };
@@ -138,7 +156,12 @@ fn main() -> Result<(), Error> {
     );
     println!("| detector | faces | detections | P @0.5 | R @0.5 | P @0.3 | R @0.3 | in photos without people |");
     println!("|---|---|---|---|---|---|---|---|");
-    for config in [&FACEROI_DEFAULT, &FACEROI_PHOTO, &FACEDETECT] {
+    for config in [
+        &FACEROI_DEFAULT,
+        &FACEROI_SEETAFACE,
+        &FACEROI_PHOTO,
+        &FACEDETECT,
+    ] {
         eprintln!("photos: {}", config.label);
         let s = score_photos(config, &media)?;
         let p = |h: usize| h as f64 / s.detections.max(1) as f64;
@@ -165,7 +188,14 @@ fn main() -> Result<(), Error> {
     println!("| detector | input | CPU ms/frame | wall ms/frame | CPU vs facedetect |");
     println!("|---|---|---|---|---|");
     let mut rows = Vec::new();
-    for config in [&FACEROI_DEFAULT, &FACEROI_EVERY_FRAME, &FACEDETECT] {
+    for config in [
+        &FACEROI_DEFAULT,
+        &FACEROI_EVERY_FRAME,
+        &FACEROI_SEETAFACE,
+        &FACEROI_BGREPLACE,
+        &FACEROI_BGREPLACE_CLASSICAL,
+        &FACEDETECT,
+    ] {
         eprintln!("clip: {}", config.label);
         rows.push((config, clip_cost(config, &clip, frames)?));
     }

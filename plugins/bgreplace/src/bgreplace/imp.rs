@@ -5,7 +5,7 @@ use background_model::compose::{blur_into, copy_planes, read_alpha, replace, wri
 use background_model::mask::{blur, resize};
 use background_model::{
     silhouette, Backdrop, BackdropImage, BackgroundModel, FrozenPlate, HeadAndShoulders,
-    ModelSettings,
+    ModelSettings, NeuralSettings, PersonSegmenter, SegmenterModel,
 };
 use gst::glib;
 use gst::prelude::*;
@@ -16,9 +16,12 @@ use gst_video::prelude::*;
 use picture::{Gray, PictureLayout, Rect};
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+use video_glue::stats::{interval_property, post, IntervalClock, DEFAULT_STATS_INTERVAL};
 use video_glue::Format;
 
-const DEFAULT_METHOD: Method = Method::Model;
+const DEFAULT_METHOD: Method = Method::Neural;
+const DEFAULT_SEGMENTER: Segmenter = Segmenter::Landscape;
 const DEFAULT_BACKGROUND: Background = Background::Color;
 // A calm slate blue: reads as "a background" and keeps skin tones natural next to it.
 const DEFAULT_COLOR: u32 = 0xff34_4a5e;
@@ -49,6 +52,36 @@ pub enum Method {
         nick = "roi"
     )]
     Roi = 2,
+    #[enum_value(
+        name = "Neural: a person segmentation network, faces from faceroi's ROI meta always kept",
+        nick = "neural"
+    )]
+    Neural = 3,
+}
+
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstBgReplaceSegmenter")]
+pub enum Segmenter {
+    #[enum_value(
+        name = "Landscape: MediaPipe selfie segmentation 256x144, for landscape calls",
+        nick = "landscape"
+    )]
+    Landscape = 0,
+    #[enum_value(
+        name = "General: MediaPipe selfie segmentation 256x256, for square and portrait frames",
+        nick = "general"
+    )]
+    General = 1,
+}
+
+impl Segmenter {
+    fn model(self) -> SegmenterModel {
+        match self {
+            Segmenter::Landscape => SegmenterModel::Landscape,
+            Segmenter::General => SegmenterModel::General,
+        }
+    }
 }
 
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
@@ -74,13 +107,21 @@ struct Settings {
     blur_radius: u32,
     learning_rate: f64,
     threshold: f64,
+    segmenter: Segmenter,
+    model_location: Option<PathBuf>,
+    person_threshold: f64,
+    smoothing: f64,
+    segment_interval: u32,
+    skip_threshold: f64,
     feather: u32,
     output_mask: bool,
+    stats_interval: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         let model = ModelSettings::default();
+        let neural = NeuralSettings::default();
         Settings {
             method: DEFAULT_METHOD,
             background: DEFAULT_BACKGROUND,
@@ -89,8 +130,15 @@ impl Default for Settings {
             blur_radius: DEFAULT_BLUR_RADIUS,
             learning_rate: model.learning_rate as f64,
             threshold: model.threshold as f64,
+            segmenter: DEFAULT_SEGMENTER,
+            model_location: None,
+            person_threshold: neural.threshold as f64,
+            smoothing: neural.smoothing as f64,
+            segment_interval: neural.interval,
+            skip_threshold: neural.skip_below as f64,
             feather: DEFAULT_FEATHER,
             output_mask: DEFAULT_OUTPUT_MASK,
+            stats_interval: DEFAULT_STATS_INTERVAL,
         }
     }
 }
@@ -103,16 +151,53 @@ impl Settings {
         }
     }
 
+    fn neural(&self) -> NeuralSettings {
+        NeuralSettings {
+            threshold: self.person_threshold as f32,
+            smoothing: self.smoothing as f32,
+            interval: self.segment_interval,
+            skip_below: self.skip_threshold as f32,
+        }
+    }
+
+    /// The segmentation network these settings ask for, or why it cannot be had.
+    fn load_segmenter(&self) -> Result<PersonSegmenter, gst::ErrorMessage> {
+        let model = self.segmenter.model();
+        match &self.model_location {
+            Some(path) => PersonSegmenter::from_file(model, path),
+            None => PersonSegmenter::new(model),
+        }
+        .map_err(|e| {
+            gst::error_msg!(
+                gst::LibraryError::Init,
+                ("cannot load the person segmentation network: {e}")
+            )
+        })
+    }
+
     /// Whether the negotiated format must carry alpha.
     fn needs_alpha(&self) -> bool {
         self.method == Method::Alpha || self.output_mask
     }
 }
 
+/// What the `bgreplace-stats` message of the current interval sums up.
+#[derive(Default)]
+struct StatsWindow {
+    clock: IntervalClock,
+    frames: u64,
+    network_runs: u64,
+    person_share: f64,
+    busy: Duration,
+}
+
 #[derive(Default)]
 struct State {
     format: Option<Format>,
     model: BackgroundModel,
+    segmenter: Option<PersonSegmenter>,
+    stats: StatsWindow,
+    frames: u64,
     image: Option<(PathBuf, BackdropImage)>,
     /// The image as planes of the current layout, with the plane lengths it was made for.
     image_plate: Option<(Vec<usize>, Vec<Vec<u8>>)>,
@@ -247,6 +332,65 @@ impl ObjectImpl for BgReplace {
                     .default_value(defaults.threshold)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("segmenter", DEFAULT_SEGMENTER)
+                    .nick("Segmenter")
+                    .blurb("method=neural: which segmentation network; loaded when the element starts")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("model-location")
+                    .nick("Model location")
+                    .blurb(
+                        "method=neural: an ONNX file to use instead of the embedded network of \
+                         segmenter, with the same input and output (unset = embedded); read \
+                         when the element starts",
+                    )
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("person-threshold")
+                    .nick("Person threshold")
+                    .blurb(
+                        "method=neural: person probability from which a pixel is person (0.05-0.95; \
+                         lower keeps more of the edges and more of the room)",
+                    )
+                    .minimum(0.05)
+                    .maximum(0.95)
+                    .default_value(defaults.person_threshold)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("smoothing")
+                    .nick("Smoothing")
+                    .blurb(
+                        "method=neural: share of the previous mask a pixel that holds still \
+                         keeps (0-0.95; 0 = every frame alone); moving pixels never lag",
+                    )
+                    .minimum(0.0)
+                    .maximum(0.95)
+                    .default_value(defaults.smoothing)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("segment-interval")
+                    .nick("Segment interval")
+                    .blurb(
+                        "method=neural: run the network every this many frames (1-30); in \
+                         between the last mask is refined on the new frame's edges",
+                    )
+                    .minimum(1)
+                    .maximum(30)
+                    .default_value(defaults.segment_interval)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("skip-threshold")
+                    .nick("Skip threshold")
+                    .blurb(
+                        "method=neural: keep the last mask while the picture changed less than \
+                         this mean difference since the network last ran, in 8-bit levels \
+                         (0-50; 0 = never skip)",
+                    )
+                    .minimum(0.0)
+                    .maximum(50.0)
+                    .default_value(defaults.skip_threshold)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecUInt::builder("feather")
                     .nick("Feather")
                     .blurb("Soften the mask edge over this many frame pixels (0-50)")
@@ -263,6 +407,7 @@ impl ObjectImpl for BgReplace {
                     .default_value(DEFAULT_OUTPUT_MASK)
                     .mutable_ready()
                     .build(),
+                interval_property("bgreplace-stats"),
             ]
         });
         PROPERTIES.as_ref()
@@ -298,8 +443,20 @@ impl ObjectImpl for BgReplace {
             "blur-radius" => s.blur_radius = value.get().expect("type checked upstream"),
             "learning-rate" => s.learning_rate = value.get().expect("type checked upstream"),
             "threshold" => s.threshold = value.get().expect("type checked upstream"),
+            "segmenter" => s.segmenter = value.get().expect("type checked upstream"),
+            "model-location" => {
+                s.model_location = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .map(PathBuf::from)
+            }
+            "person-threshold" => s.person_threshold = value.get().expect("type checked upstream"),
+            "smoothing" => s.smoothing = value.get().expect("type checked upstream"),
+            "segment-interval" => s.segment_interval = value.get().expect("type checked upstream"),
+            "skip-threshold" => s.skip_threshold = value.get().expect("type checked upstream"),
             "feather" => s.feather = value.get().expect("type checked upstream"),
             "output-mask" => s.output_mask = value.get().expect("type checked upstream"),
+            "stats-interval" => s.stats_interval = value.get().expect("type checked upstream"),
             _ => unimplemented!(),
         }
         let renegotiate = s.needs_alpha() != needed_alpha;
@@ -324,8 +481,19 @@ impl ObjectImpl for BgReplace {
             "blur-radius" => s.blur_radius.to_value(),
             "learning-rate" => s.learning_rate.to_value(),
             "threshold" => s.threshold.to_value(),
+            "segmenter" => s.segmenter.to_value(),
+            "model-location" => s
+                .model_location
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+                .to_value(),
+            "person-threshold" => s.person_threshold.to_value(),
+            "smoothing" => s.smoothing.to_value(),
+            "segment-interval" => s.segment_interval.to_value(),
+            "skip-threshold" => s.skip_threshold.to_value(),
             "feather" => s.feather.to_value(),
             "output-mask" => s.output_mask.to_value(),
+            "stats-interval" => s.stats_interval.to_value(),
             _ => unimplemented!(),
         }
     }
@@ -340,7 +508,8 @@ impl ElementImpl for BgReplace {
                 "Background replacement",
                 "Filter/Effect/Video",
                 "Replaces the background behind a person by a colour, a picture, a blur or a \
-                 still plate, from a learnt model led by faces, the input alpha or ROI meta",
+                 still plate, from a person segmentation network, a learnt model led by \
+                 faces, the input alpha or ROI meta",
                 "pixelmeet developers",
             )
         });
@@ -365,6 +534,9 @@ impl BaseTransformImpl for BgReplace {
         let mut state = State::default();
         if settings.background == Background::Image {
             state.image = Some(load_image(&settings)?);
+        }
+        if settings.method == Method::Neural {
+            state.segmenter = Some(settings.load_segmenter()?);
         }
         *self.state.lock().unwrap() = Some(state);
         gst::debug!(CAT, imp = self, "started");
@@ -412,6 +584,9 @@ impl BaseTransformImpl for BgReplace {
             // A learnt room at another size means nothing here.
             state.model.relearn();
             state.frozen.reset();
+            if let Some(s) = state.segmenter.as_mut() {
+                s.reset();
+            }
         }
         state.image_plate = None;
         gst::debug!(CAT, imp = self, "format {:?}", format.info);
@@ -436,8 +611,10 @@ impl BaseTransformImpl for BgReplace {
     }
 
     fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let started = Instant::now();
         let settings = self.settings.lock().unwrap().clone();
         let faces = faces(buf);
+        let pts = buf.pts();
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
         let format = state.format.as_ref().ok_or(gst::FlowError::NotNegotiated)?;
@@ -464,11 +641,23 @@ impl BaseTransformImpl for BgReplace {
             return Err(gst::FlowError::Error);
         }
 
-        let mask = self.mask(state, &layout, planes, faces.as_deref(), &settings)?;
+        let (mask, network_ran) = self.mask(state, &layout, planes, faces.as_deref(), &settings)?;
         self.replace_background(state, &layout, planes, &lengths, &mask, &settings)?;
         if settings.output_mask {
             write_alpha(&layout, planes, &mask);
         }
+        drop(frame);
+        state.frames += 1;
+        let message = state.stats.add(
+            &mask,
+            network_ran,
+            started.elapsed(),
+            pts,
+            state.frames,
+            settings.stats_interval,
+        );
+        drop(guard);
+        post(self.obj().upcast_ref(), message);
         Ok(gst::FlowSuccess::Ok)
     }
 }
@@ -492,6 +681,40 @@ fn load_image(settings: &Settings) -> Result<(PathBuf, BackdropImage), gst::Erro
     Ok((path, image))
 }
 
+impl StatsWindow {
+    /// Accounts one frame; the `bgreplace-stats` structure when an interval has passed.
+    fn add(
+        &mut self,
+        mask: &picture::Gray,
+        network_ran: bool,
+        busy: Duration,
+        pts: Option<gst::ClockTime>,
+        total_frames: u64,
+        interval_ms: u32,
+    ) -> Option<gst::Structure> {
+        let person = mask.data.iter().filter(|&&m| m >= 128).count();
+        self.frames += 1;
+        self.network_runs += network_ran as u64;
+        self.person_share += person as f64 / mask.data.len().max(1) as f64;
+        self.busy += busy;
+        self.clock
+            .frame(pts, gst::ClockTime::from_mseconds(interval_ms as u64))?;
+        let n = self.frames.max(1) as f64;
+        let s = gst::Structure::builder("bgreplace-stats")
+            .field("timestamp", pts)
+            .field("frames", total_frames)
+            .field("person-percent", 100.0 * self.person_share / n)
+            .field("ms-per-frame", self.busy.as_secs_f64() * 1000.0 / n)
+            .field("network-runs", self.network_runs)
+            .build();
+        *self = StatsWindow {
+            clock: std::mem::take(&mut self.clock),
+            ..StatsWindow::default()
+        };
+        Some(s)
+    }
+}
+
 impl BgReplace {
     fn relearn(&self) {
         gst::info!(CAT, imp = self, "relearning the background");
@@ -501,7 +724,7 @@ impl BgReplace {
         }
     }
 
-    /// The person mask at frame size (255 = person).
+    /// The person mask at frame size (255 = person), and whether a network ran for it.
     fn mask(
         &self,
         state: &mut State,
@@ -509,18 +732,19 @@ impl BgReplace {
         planes: &[&mut [u8]],
         faces: Option<&[Rect]>,
         settings: &Settings,
-    ) -> Result<Gray, gst::FlowError> {
+    ) -> Result<(Gray, bool), gst::FlowError> {
         let planes: Vec<&[u8]> = planes.iter().map(|p| &**p).collect();
         let (width, height) = (layout.width as usize, layout.height as usize);
         if settings.method == Method::Alpha {
-            return read_alpha(layout, &planes).ok_or_else(|| {
+            let alpha = read_alpha(layout, &planes).ok_or_else(|| {
                 gst::element_imp_error!(
                     self,
                     gst::CoreError::Negotiation,
                     ["method=alpha needs a format with a full-size alpha channel"]
                 );
                 gst::FlowError::NotNegotiated
-            });
+            })?;
+            return Ok((alpha, false));
         }
         let scale = (WORKING_WIDTH as f32 / width.max(1) as f32).min(1.0);
         let ww = ((width as f32 * scale).round() as usize).max(1);
@@ -530,8 +754,32 @@ impl BgReplace {
             .iter()
             .map(|f| HeadAndShoulders::from_face(f).scaled(scale))
             .collect();
+        let mut network_ran = false;
         let small = match settings.method {
             Method::Roi => silhouette::soft_mask(&people, ww, wh),
+            Method::Neural => {
+                let working = layout.working_frame(&planes, ww, wh);
+                let segmenter = state.segmenter.as_mut().ok_or_else(|| {
+                    gst::element_imp_error!(
+                        self,
+                        gst::CoreError::StateChange,
+                        ["method=neural was set after the element started: set it in READY"]
+                    );
+                    gst::FlowError::Error
+                })?;
+                let (mask, report) = segmenter
+                    .segment(&working, &people, &settings.neural())
+                    .map_err(|e| {
+                        gst::element_imp_error!(
+                            self,
+                            gst::StreamError::Failed,
+                            ["person segmentation failed: {e}"]
+                        );
+                        gst::FlowError::Error
+                    })?;
+                network_ran = report.ran;
+                mask
+            }
             _ => {
                 let working = layout.working_frame(&planes, ww, wh);
                 let prior = faces.map(|_| silhouette::prior(&people, ww, wh));
@@ -542,7 +790,7 @@ impl BgReplace {
             }
         };
         let feather = (settings.feather as f32 * scale).round() as usize;
-        Ok(resize(&blur(&small, feather), width, height))
+        Ok((resize(&blur(&small, feather), width, height), network_ran))
     }
 
     fn replace_background(

@@ -2,8 +2,8 @@
 // SPDX-License-Identifier: MPL-2.0
 
 use face_tracking::{
-    DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect, Rect, Tracker,
-    TrackerSettings,
+    DetectorKind, DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect, Rect,
+    Tracker, TrackerSettings,
 };
 use gst::glib;
 use gst::prelude::*;
@@ -11,11 +11,14 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
+use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 use video_glue::Format;
 
+const DEFAULT_DETECTOR: Detector = Detector::BlazeFace;
 const DEFAULT_MIN_FACE_SIZE: u32 = 48;
 const DEFAULT_SCORE_THRESHOLD: f64 = 2.0;
+const DEFAULT_MIN_CONFIDENCE: f64 = 0.5;
 const DEFAULT_DETECTION_INTERVAL: u32 = 5;
 const DEFAULT_WORKING_WIDTH: u32 = 320;
 const DEFAULT_MAX_FACES: u32 = 8;
@@ -35,6 +38,39 @@ const BOX_COLOUR: [u8; 3] = [0, 255, 0];
 const OWNER_BOX_COLOUR: [u8; 3] = [255, 160, 0];
 const FILL_COLOUR: [u8; 3] = [40, 40, 40];
 const BLANK_COLOUR: [u8; 3] = [0, 0, 0];
+
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceRoiDetector")]
+pub enum Detector {
+    #[enum_value(
+        name = "BlazeFace full range: a neural detector for frontal, turned and distant faces \
+                (min-confidence)",
+        nick = "blazeface"
+    )]
+    BlazeFace = 0,
+    #[enum_value(
+        name = "BlazeFace short range: a smaller network for faces within about 2 m \
+                (min-confidence)",
+        nick = "blazeface-short"
+    )]
+    BlazeFaceShort = 1,
+    #[enum_value(
+        name = "SeetaFace: rustface's cascade, frontal faces only (score-threshold)",
+        nick = "seetaface"
+    )]
+    SeetaFace = 2,
+}
+
+impl Detector {
+    fn kind(self) -> DetectorKind {
+        match self {
+            Detector::BlazeFace => DetectorKind::BlazeFace,
+            Detector::BlazeFaceShort => DetectorKind::BlazeFaceShort,
+            Detector::SeetaFace => DetectorKind::SeetaFace,
+        }
+    }
+}
 
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
 #[repr(u32)]
@@ -112,10 +148,13 @@ pub enum NoFaceAction {
     Blank = 2,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Settings {
+    detector: Detector,
+    model_location: Option<PathBuf>,
     min_face_size: u32,
     score_threshold: f64,
+    min_confidence: f64,
     detection_interval: u32,
     working_width: u32,
     max_faces: u32,
@@ -131,8 +170,11 @@ struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            detector: DEFAULT_DETECTOR,
+            model_location: None,
             min_face_size: DEFAULT_MIN_FACE_SIZE,
             score_threshold: DEFAULT_SCORE_THRESHOLD,
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
             detection_interval: DEFAULT_DETECTION_INTERVAL,
             working_width: DEFAULT_WORKING_WIDTH,
             max_faces: DEFAULT_MAX_FACES,
@@ -152,8 +194,24 @@ impl Settings {
         DetectorSettings {
             min_face_size: self.min_face_size,
             score_threshold: self.score_threshold,
+            min_confidence: self.min_confidence,
             working_width: self.working_width,
         }
+    }
+
+    /// The detector these settings ask for, or why it cannot be had.
+    fn load_detector(&self) -> Result<FaceDetector, gst::ErrorMessage> {
+        let kind = self.detector.kind();
+        match &self.model_location {
+            Some(path) => FaceDetector::from_file(kind, path),
+            None => FaceDetector::new(kind),
+        }
+        .map_err(|e| {
+            gst::error_msg!(
+                gst::LibraryError::Init,
+                ("cannot load the {:?} face detector: {e}", self.detector)
+            )
+        })
     }
 
     fn tracker(&self) -> TrackerSettings {
@@ -183,10 +241,10 @@ struct State {
     detect_next: bool,
 }
 
-impl Default for State {
-    fn default() -> Self {
+impl State {
+    fn new(detector: FaceDetector) -> Self {
         State {
-            detector: FaceDetector::new(),
+            detector,
             tracker: Tracker::new(),
             format: None,
             frames: 0,
@@ -242,6 +300,20 @@ impl ObjectImpl for FaceRoi {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             vec![
+                glib::ParamSpecEnum::builder_with_default("detector", DEFAULT_DETECTOR)
+                    .nick("Detector")
+                    .blurb("Which face detector runs; loaded when the element starts")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("model-location")
+                    .nick("Model location")
+                    .blurb(
+                        "An ONNX file to use instead of the embedded BlazeFace network, with \
+                         the same input and outputs (unset = embedded; ignored by seetaface); \
+                         read when the element starts",
+                    )
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecUInt::builder("min-face-size")
                     .nick("Minimum face size")
                     .blurb(
@@ -256,12 +328,23 @@ impl ObjectImpl for FaceRoi {
                 glib::ParamSpecDouble::builder("score-threshold")
                     .nick("Score threshold")
                     .blurb(
-                        "Detections scoring below this are ignored (0.1-100; about 2 is the edge \
-                         of a face, clear faces score 10-30)",
+                        "detector=seetaface: detections scoring below this are ignored (0.1-100; \
+                         about 2 is the edge of a face, clear faces score 10-30)",
                     )
                     .minimum(0.1)
                     .maximum(100.0)
                     .default_value(DEFAULT_SCORE_THRESHOLD)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("min-confidence")
+                    .nick("Minimum confidence")
+                    .blurb(
+                        "detector=blazeface and blazeface-short: detections less probable than \
+                         this are ignored (0.05-1; clear faces score above 0.9)",
+                    )
+                    .minimum(0.05)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_MIN_CONFIDENCE)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("detection-interval")
@@ -362,8 +445,16 @@ impl ObjectImpl for FaceRoi {
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         let mut s = self.settings.lock().unwrap();
         match pspec.name() {
+            "detector" => s.detector = value.get().expect("type checked upstream"),
+            "model-location" => {
+                s.model_location = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .map(PathBuf::from)
+            }
             "min-face-size" => s.min_face_size = value.get().expect("type checked upstream"),
             "score-threshold" => s.score_threshold = value.get().expect("type checked upstream"),
+            "min-confidence" => s.min_confidence = value.get().expect("type checked upstream"),
             "detection-interval" => {
                 s.detection_interval = value.get().expect("type checked upstream")
             }
@@ -384,8 +475,15 @@ impl ObjectImpl for FaceRoi {
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
         let s = self.settings.lock().unwrap();
         match pspec.name() {
+            "detector" => s.detector.to_value(),
+            "model-location" => s
+                .model_location
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+                .to_value(),
             "min-face-size" => s.min_face_size.to_value(),
             "score-threshold" => s.score_threshold.to_value(),
+            "min-confidence" => s.min_confidence.to_value(),
             "detection-interval" => s.detection_interval.to_value(),
             "working-width" => s.working_width.to_value(),
             "max-faces" => s.max_faces.to_value(),
@@ -440,7 +538,9 @@ impl BaseTransformImpl for FaceRoi {
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
-        *self.state.lock().unwrap() = Some(State::default());
+        let detector = self.settings.lock().unwrap().load_detector()?;
+        gst::debug!(CAT, imp = self, "detector {:?}", detector.kind());
+        *self.state.lock().unwrap() = Some(State::new(detector));
         gst::debug!(CAT, imp = self, "started");
         Ok(())
     }
@@ -494,7 +594,7 @@ impl BaseTransformImpl for FaceRoi {
     }
 
     fn transform_ip(&self, buf: &mut gst::BufferRef) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let settings = *self.settings.lock().unwrap();
+        let settings = self.settings.lock().unwrap().clone();
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
         let (faces, layout, info) = self.analyse(state, buf, &settings)?;
@@ -619,7 +719,15 @@ impl FaceRoi {
             let working = layout.working_frame(&planes, ww, wh);
             let found = state
                 .detector
-                .detect(&working.luma, working.scale, &detector_settings);
+                .detect(&working, &detector_settings)
+                .map_err(|e| {
+                    gst::element_imp_error!(
+                        self,
+                        gst::StreamError::Failed,
+                        ["face detection failed: {e}"]
+                    );
+                    gst::FlowError::Error
+                })?;
             gst::trace!(CAT, imp = self, "{} detections on {ww}x{wh}", found.len());
             state
                 .tracker
