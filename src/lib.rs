@@ -4,10 +4,12 @@
 //! Shared helpers for pixelmeet's examples, integration tests and benchmark program.
 
 pub mod composite;
+pub mod contact;
 pub mod faces;
 pub mod plot;
 pub mod quality;
 pub mod rd;
+pub mod regions;
 pub mod scene;
 pub mod table;
 pub mod y4m;

@@ -391,3 +391,126 @@ fn behind_faceroi_the_face_leads_the_mask() {
     let score = iou(&kept, &truth.data);
     assert!(score > 0.5, "silhouette vs drawn person: {score}");
 }
+
+/// The neural default on drawn people who are there from the first frame: kept whole at once,
+/// with no learning period, and the background replaced.
+#[test]
+fn neural_keeps_people_in_view_from_the_first_frame() {
+    let mut h = harness(&[("output-mask", "true")], "A420");
+    let mut room = Room::new(W, H);
+    let p = person_at(80.0);
+    for n in 0..5 {
+        let (frame, truth) = room.frame(&[p], 1.0);
+        let out = h.push_and_pull(buffer(frame, &[p], n, true)).unwrap();
+        let mask = plane(&out, LUMA + 2 * CHROMA..2 * LUMA + 2 * CHROMA);
+        let score = iou(&mask, &truth.data);
+        assert!(score >= 0.8, "frame {n}: IoU {score}");
+        // The corners are room: replaced from the first frame on.
+        for i in [0, W - 1, LUMA - W, LUMA - 1] {
+            assert_eq!(mask[i], 0, "frame {n}: corner {i} is background");
+        }
+    }
+}
+
+/// A model file that is missing or not a network of the right shape: a clear error at READY
+/// to PAUSED, never a panic; likewise for faceroi's detector.
+#[test]
+fn a_bad_model_file_fails_at_the_state_change() {
+    init();
+    let dir = std::env::temp_dir().join(format!("bgreplace-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.onnx");
+    std::fs::write(&garbage, b"not a network").unwrap();
+    let missing = dir.join("missing.onnx");
+    for (factory, path, words) in [
+        ("bgreplace", &garbage, "not a readable ONNX network"),
+        ("bgreplace", &missing, "cannot read"),
+        ("faceroi", &garbage, "not a readable ONNX network"),
+    ] {
+        let element = gst::ElementFactory::make(factory)
+            .property("model-location", path.to_str().unwrap())
+            .build()
+            .unwrap();
+        let bus = attach_bus(&element);
+        assert!(
+            element.set_state(gst::State::Paused).is_err(),
+            "{factory} with {}",
+            path.display()
+        );
+        let error = std::iter::from_fn(|| bus.pop())
+            .find_map(|m| match m.view() {
+                gst::MessageView::Error(e) => Some(e.error().to_string()),
+                _ => None,
+            })
+            .expect("an error message");
+        assert!(error.contains(words), "{factory}: {error}");
+        element.set_state(gst::State::Null).unwrap();
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The shared real clips (skipped without them): people in view from the first frame are kept
+/// and the room replaced, scored on the hand-marked regions of `bench/regions` over the first
+/// 200 frames.
+#[test]
+fn real_clips_keep_people_from_the_first_frame() {
+    init();
+    let media = pixelmeet::faces::media_dir().join("video");
+    let regions = pixelmeet::regions::read_dir(&pixelmeet::regions::default_dir()).unwrap();
+    let mut scored = 0;
+    for clip in ["LivePortrait_d9_512x480", "LivePortrait_d12_512x512"] {
+        let file = media.join(format!("{clip}.mp4"));
+        if !file.is_file() {
+            eprintln!(
+                "skipped: {} is missing (set PIXELMEET_MEDIA)",
+                file.display()
+            );
+            continue;
+        }
+        let marks = regions
+            .iter()
+            .find(|r| r.clip == clip)
+            .expect("regions of the clip");
+        let pipeline = gst::parse::launch(&format!(
+            "filesrc location={} ! qtdemux ! decodebin ! videoconvert ! \
+             video/x-raw,format=RGBA ! faceroi ! bgreplace output-mask=true ! \
+             appsink name=sink sync=false",
+            file.display()
+        ))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+        let sink = pipeline
+            .by_name("sink")
+            .unwrap()
+            .downcast::<gst_app::AppSink>()
+            .unwrap();
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let mut frame = 0;
+        while frame < 200 {
+            let Ok(sample) = sink.pull_sample() else {
+                break;
+            };
+            if let Some(marked) = marks.marked(frame) {
+                let buffer = sample.buffer().unwrap();
+                let map = buffer.map_readable().unwrap();
+                let (w, h) = (marks.width, marks.height);
+                let mask = pixelmeet::composite::mask_from_channel(&map, 4 * w, (w, h), 4, 3, 128);
+                let s = pixelmeet::regions::score(&mask, marked);
+                let (kept, replaced) = (s.kept.unwrap(), s.replaced.unwrap());
+                assert!(kept >= 0.95, "{clip} frame {frame}: person kept {kept}");
+                assert!(
+                    replaced >= 0.95,
+                    "{clip} frame {frame}: background replaced {replaced}"
+                );
+                scored += 1;
+            }
+            frame += 1;
+        }
+        pipeline.set_state(gst::State::Null).unwrap();
+        assert!(frame >= 183, "{clip}: {frame} frames out");
+    }
+    if scored > 0 {
+        assert!(scored >= 8, "{scored} marked frames scored");
+    }
+}

@@ -537,3 +537,58 @@ fn real_photos_from_the_shared_media() {
         "{in_negatives} faces in photos without people"
     );
 }
+
+/// The shared real clips (skipped without them): one person who talks, turns and tilts the
+/// head is reported as one face, with one id, on nearly every frame of the first 200.
+#[test]
+fn real_clips_track_the_turning_head() {
+    init();
+    let media = pixelmeet::faces::media_dir().join("video");
+    for clip in ["LivePortrait_d12_512x512", "LivePortrait_d6_512x512"] {
+        let file = media.join(format!("{clip}.mp4"));
+        if !file.is_file() {
+            eprintln!(
+                "skipped: {} is missing (set PIXELMEET_MEDIA)",
+                file.display()
+            );
+            continue;
+        }
+        let pipeline = gst::parse::launch(&format!(
+            "filesrc location={} ! qtdemux ! decodebin ! videoconvert ! video/x-raw,format=I420 ! \
+             faceroi ! appsink name=sink sync=false",
+            file.display()
+        ))
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+        let sink = pipeline
+            .by_name("sink")
+            .unwrap()
+            .downcast::<gst_app::AppSink>()
+            .unwrap();
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let (mut frames, mut one_face) = (0, 0);
+        let mut ids = std::collections::BTreeSet::new();
+        while frames < 200 {
+            let Ok(sample) = sink.pull_sample() else {
+                break;
+            };
+            let faces: Vec<i32> = sample
+                .buffer()
+                .unwrap()
+                .iter_meta::<gst_video::VideoRegionOfInterestMeta>()
+                .map(|m| m.id())
+                .collect();
+            one_face += (faces.len() == 1) as usize;
+            ids.extend(faces);
+            frames += 1;
+        }
+        pipeline.set_state(gst::State::Null).unwrap();
+        assert!(frames >= 183, "{clip}: {frames} frames");
+        assert!(
+            one_face as f64 >= 0.97 * frames as f64,
+            "{clip}: one face on {one_face} of {frames} frames"
+        );
+        assert!(ids.len() <= 2, "{clip}: ids {ids:?}");
+    }
+}

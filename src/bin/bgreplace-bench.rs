@@ -27,21 +27,31 @@ use gst::prelude::*;
 use gst_video::prelude::*;
 
 use background_model::mask::iou;
+use image::RgbImage;
 use pixelmeet::composite::{self, Mask, Phase, Scene};
+use pixelmeet::contact;
 use pixelmeet::rd::{self, Error};
+use pixelmeet::regions::{self, ClipRegions};
 use pixelmeet::table::Table;
 use pixelmeet::y4m::Y4mReader;
 
 const USAGE: &str = "\
 usage: bgreplace-bench [options]
 
-Mask IoU of bgreplace and OpenCV segmentation on a 640x480 composite with an exact mask,
+Kept, replaced and flicker of bgreplace and OpenCV segmentation on the real clips from their
+first frame (hand-marked regions), mask IoU on a 640x480 composite with an exact mask,
 pixeldiffenc bandwidth with and without bgreplace on carphone_qcif, and bgreplace CPU per
 frame. Build with --release.
 
 options:
   --media DIR     decoded clips (default /tmp/pixeldiff-media; make them with
-                  sh /work/shared/media/prepare.sh DIR)
+                  sh ../shared/media/prepare.sh DIR)
+  --regions DIR   hand-marked person and background regions of the real clips
+                  (default: bench/regions of this repository)
+  --contact-sheets DIR
+                  write DIR/<clip>.png: input | mask | output of a few frames from the
+                  first, for bgreplace at its defaults
+  --real-only     only the real clips (no composite, bandwidth or CPU)
   --markdown      print tables in Markdown
   --cpu-runs N    runs for the median CPU time (default: 3)
   --keep          keep the composite Y4M and print its path
@@ -71,11 +81,18 @@ struct Segmenter {
 }
 
 const BGREPLACE: Segmenter = Segmenter {
-    label: "bgreplace",
+    label: "bgreplace (defaults: neural)",
     fragment: "faceroi ! bgreplace output-mask=true",
     channel: 3,
     needs: "bgreplace",
     install: "pixelmeet::init() does not register it: is plugins/bgreplace built in?",
+};
+const BGREPLACE_MODEL: Segmenter = Segmenter {
+    label: "bgreplace method=model (the defaults before)",
+    fragment: "faceroi detector=seetaface ! bgreplace output-mask=true method=model",
+    channel: 3,
+    needs: BGREPLACE.needs,
+    install: BGREPLACE.install,
 };
 // test-mode paints foreground white and background black into R, G and B.
 const SEGMENTATION: Segmenter = Segmenter {
@@ -101,10 +118,27 @@ const ENCODER_SETTINGS: [(&str, &str); 2] = [
 
 const BGREPLACE_FOR_BANDWIDTH: &str = "faceroi ! bgreplace background=color";
 
-const CPU_CONFIGS: [&str; 2] = ["bgreplace", "bgreplace background=blur"];
+const CPU_CONFIGS: [&str; 4] = [
+    "bgreplace",
+    "bgreplace background=blur",
+    "bgreplace segment-interval=2",
+    "bgreplace method=model",
+];
+
+/// Targets of the task on the real clips, from their first frame.
+const KEPT_TARGET: f64 = 0.97;
+const REPLACED_TARGET: f64 = 0.97;
+const WORST_FRAME_TARGET: f64 = 0.90;
+const FLICKER_TARGET_PERCENT: f64 = 1.0;
+/// Rows of a contact sheet and the width of each picture in it.
+const SHEET_FRAMES: usize = 4;
+const SHEET_CELL_WIDTH: u32 = 200;
 
 struct Options {
     media: PathBuf,
+    regions: PathBuf,
+    contact_sheets: Option<PathBuf>,
+    only_real: bool,
     markdown: bool,
     cpu_runs: usize,
     keep: bool,
@@ -116,6 +150,9 @@ struct Options {
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, Error> {
     let mut opts = Options {
         media: PathBuf::from("/tmp/pixeldiff-media"),
+        regions: pixelmeet::regions::default_dir(),
+        contact_sheets: None,
+        only_real: false,
         markdown: false,
         cpu_runs: 3,
         keep: false,
@@ -128,6 +165,15 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
             "-h" | "--help" => return Ok(None),
             "--markdown" => opts.markdown = true,
             "--keep" => opts.keep = true,
+            "--real-only" => opts.only_real = true,
+            "--regions" => opts.regions = args.next().ok_or("--regions needs a directory")?.into(),
+            "--contact-sheets" => {
+                opts.contact_sheets = Some(
+                    args.next()
+                        .ok_or("--contact-sheets needs a directory")?
+                        .into(),
+                )
+            }
             "--per-frame" => {
                 opts.per_frame = Some(args.next().ok_or("--per-frame needs a file")?.into())
             }
@@ -173,54 +219,42 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Scores `segmenter`'s mask against the truth, every frame of the composite in order.
-fn score_masks(
+/// Runs `segmenter` over `clip` (Y4M) and hands each output frame's number, mask and sample
+/// to `on_frame`, in order; returns how many frames came out.
+fn run_masks(
     segmenter: &Segmenter,
     clip: &Path,
-    scene: &Arc<Scene>,
     timeout: Duration,
-) -> Result<Vec<FrameScore>, Error> {
+    on_frame: impl FnMut(usize, Mask, &gst::Sample) -> Result<(), String> + Send + 'static,
+) -> Result<usize, Error> {
     let pipeline = rd::launch(&format!(
         "filesrc name=src ! y4mdec ! videoconvert ! video/x-raw,format=RGBA ! {} ! \
          appsink name=sink sync=false caps=video/x-raw,format=RGBA",
         segmenter.fragment
     ))?;
     rd::set_source(&pipeline, clip)?;
-    let scores = Arc::new(Mutex::new(Vec::with_capacity(scene.frames())));
+    let frames = Arc::new(Mutex::new(0usize));
     let error = Arc::new(Mutex::new(None::<String>));
     let sink = pipeline
         .by_name("sink")
         .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
         .ok_or("no appsink")?;
     {
-        let (scores, error, scene) = (scores.clone(), error.clone(), scene.clone());
+        let (frames, error) = (frames.clone(), error.clone());
         let channel = segmenter.channel;
+        let on_frame = Mutex::new(on_frame);
         sink.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
                 .new_sample(move |sink| {
                     let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    let mut scores = lock(&scores);
-                    let frame = scores.len();
-                    let scored = predicted_mask(&sample, channel).and_then(|mask| {
-                        if frame >= scene.frames() {
-                            return Err(format!("more than the {frame} frames put in"));
-                        }
-                        Ok(FrameScore {
-                            iou: iou(&scene.truth(frame).data, &mask.data),
-                            person_share: composite::person_pixels(&mask) as f64
-                                / mask.data.len().max(1) as f64,
-                        })
-                    });
-                    match scored {
-                        Ok(s) => {
-                            scores.push(s);
-                            Ok(gst::FlowSuccess::Ok)
-                        }
-                        Err(e) => {
-                            lock(&error).get_or_insert(e);
-                            Err(gst::FlowError::Error)
-                        }
-                    }
+                    let mut frames = lock(&frames);
+                    let handled = predicted_mask(&sample, channel)
+                        .and_then(|mask| (lock(&on_frame))(*frames, mask, &sample));
+                    *frames += 1;
+                    handled.map(|_| gst::FlowSuccess::Ok).map_err(|e| {
+                        lock(&error).get_or_insert(e);
+                        gst::FlowError::Error
+                    })
                 })
                 .build(),
         );
@@ -231,10 +265,33 @@ fn score_masks(
         return Err(e.into());
     }
     run?;
-    let scores = std::mem::take(&mut *lock(&scores));
-    if scores.len() != scene.frames() {
-        return Err(format!("{} frames out for {} in", scores.len(), scene.frames()).into());
+    let n = *lock(&frames);
+    Ok(n)
+}
+
+/// Scores `segmenter`'s mask against the truth, every frame of the composite in order.
+fn score_masks(
+    segmenter: &Segmenter,
+    clip: &Path,
+    scene: &Arc<Scene>,
+    timeout: Duration,
+) -> Result<Vec<FrameScore>, Error> {
+    let scores = Arc::new(Mutex::new(Vec::with_capacity(scene.frames())));
+    let (into, scene_in) = (scores.clone(), scene.clone());
+    let frames = run_masks(segmenter, clip, timeout, move |frame, mask, _| {
+        if frame >= scene_in.frames() {
+            return Err(format!("more than the {frame} frames put in"));
+        }
+        lock(&into).push(FrameScore {
+            iou: iou(&scene_in.truth(frame).data, &mask.data),
+            person_share: composite::person_pixels(&mask) as f64 / mask.data.len().max(1) as f64,
+        });
+        Ok(())
+    })?;
+    if frames != scene.frames() {
+        return Err(format!("{frames} frames out for {} in", scene.frames()).into());
     }
+    let scores = std::mem::take(&mut *lock(&scores));
     Ok(scores)
 }
 
@@ -308,7 +365,7 @@ fn mask_quality(
 ) -> Result<(), Error> {
     let all = 0..composite::FRAMES;
     let mut columns = Vec::new();
-    for segmenter in [&BGREPLACE, &SEGMENTATION, &BGREPLACE_ROI] {
+    for segmenter in [&BGREPLACE, &BGREPLACE_MODEL, &SEGMENTATION, &BGREPLACE_ROI] {
         if gst::ElementFactory::find(segmenter.needs).is_none() {
             notes.push(format!(
                 "{} skipped: {} is missing ({})",
@@ -463,6 +520,236 @@ fn cpu(opts: &Options, clip: &Path, out: &mut String) -> Result<(), Error> {
     Ok(())
 }
 
+/// Pictures of the contact sheet, by frame: the mask and the output (the input is read from
+/// the clip itself).
+type SheetPictures = Arc<Mutex<Vec<(usize, Vec<RgbImage>)>>>;
+
+/// What one segmenter did on one real clip.
+struct RealScore {
+    marked: Vec<regions::FrameScore>,
+    /// Flicker of every frame after the first, in order.
+    flicker: Vec<f64>,
+    frames: usize,
+}
+
+impl RealScore {
+    fn values(&self, f: fn(&regions::FrameScore) -> Option<f64>) -> Vec<f64> {
+        self.marked.iter().filter_map(f).collect()
+    }
+}
+
+/// Runs `segmenter` over `clip`, scoring the marked frames and the flicker of all; with
+/// `sheet`, keeps the mask and output of those frames.
+fn score_real(
+    segmenter: &Segmenter,
+    clip: &Path,
+    marks: &Arc<ClipRegions>,
+    sheet: Option<SheetPictures>,
+    sheet_frames: Vec<usize>,
+    timeout: Duration,
+) -> Result<RealScore, Error> {
+    struct Acc {
+        marked: Vec<regions::FrameScore>,
+        flicker: Vec<f64>,
+        previous: Option<Mask>,
+    }
+    let acc = Arc::new(Mutex::new(Acc {
+        marked: Vec::new(),
+        flicker: Vec::new(),
+        previous: None,
+    }));
+    let (into, marks_in) = (acc.clone(), marks.clone());
+    let frames = run_masks(segmenter, clip, timeout, move |frame, mask, sample| {
+        if (mask.width, mask.height) != (marks_in.width, marks_in.height) {
+            return Err(format!(
+                "{}x{} frames where the regions are {}x{}",
+                mask.width, mask.height, marks_in.width, marks_in.height
+            ));
+        }
+        let mut a = lock(&into);
+        if let Some(m) = marks_in.marked(frame) {
+            a.marked.push(regions::score(&mask, m));
+        }
+        if let Some(previous) = &a.previous {
+            let f = regions::flicker(previous, &mask);
+            a.flicker.push(f);
+        }
+        if let Some(sheet) = sheet.as_ref().filter(|_| sheet_frames.contains(&frame)) {
+            let output = output_rgb(sample)?;
+            let mask_picture = contact::rgb_of_mask(&mask.data, mask.width, mask.height);
+            lock(sheet).push((frame, vec![mask_picture, output]));
+        }
+        a.previous = Some(mask);
+        Ok(())
+    })?;
+    let a = std::mem::replace(
+        &mut *lock(&acc),
+        Acc {
+            marked: Vec::new(),
+            flicker: Vec::new(),
+            previous: None,
+        },
+    );
+    Ok(RealScore {
+        marked: a.marked,
+        flicker: a.flicker,
+        frames,
+    })
+}
+
+/// The RGB of an RGBA sample (the picture bgreplace made).
+fn output_rgb(sample: &gst::Sample) -> Result<RgbImage, String> {
+    let caps = sample.caps().ok_or("sample without caps")?;
+    let info = gst_video::VideoInfo::from_caps(caps).map_err(|e| format!("{e}: {caps}"))?;
+    let buffer = sample.buffer().ok_or("sample without buffer")?;
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
+        .map_err(|_| "cannot map an output frame")?;
+    let stride = usize::try_from(frame.plane_stride()[0]).map_err(|_| "negative stride")?;
+    let data = frame.plane_data(0).map_err(|e| e.to_string())?;
+    Ok(RgbImage::from_fn(info.width(), info.height(), |x, y| {
+        let i = y as usize * stride + 4 * x as usize;
+        image::Rgb([data[i], data[i + 1], data[i + 2]])
+    }))
+}
+
+/// The input pictures of `frames` of a Y4M clip.
+fn input_pictures(clip: &Path, frames: &[usize]) -> Result<Vec<(usize, RgbImage)>, Error> {
+    let mut reader = Y4mReader::open(clip).map_err(|e| format!("{}: {e}", clip.display()))?;
+    let (w, h) = (reader.header().width, reader.header().height);
+    let last = frames.iter().copied().max().unwrap_or(0);
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    for n in 0..=last {
+        if !reader
+            .read_frame_into(&mut buf)
+            .map_err(|e| format!("{}: {e}", clip.display()))?
+        {
+            break;
+        }
+        if frames.contains(&n) {
+            out.push((n, contact::rgb_of_i420(&buf, w, h)));
+        }
+    }
+    Ok(out)
+}
+
+fn real_clips(opts: &Options, out: &mut String, notes: &mut Vec<String>) -> Result<(), Error> {
+    let all = regions::read_dir(&opts.regions)?;
+    let segmenters = [&BGREPLACE, &BGREPLACE_MODEL, &SEGMENTATION];
+    let mut rows = Vec::new();
+    for marks in all {
+        let clip = opts.media.join(format!("{}.y4m", marks.clip));
+        if !clip.is_file() {
+            notes.push(format!(
+                "{}: skipped, {} is missing",
+                marks.clip,
+                clip.display()
+            ));
+            continue;
+        }
+        let last = marks.frames.iter().map(|f| f.frame).max().unwrap_or(0);
+        let sheet_frames: Vec<usize> = (0..SHEET_FRAMES)
+            .map(|k| k * last / (SHEET_FRAMES - 1).max(1))
+            .collect();
+        let marks = Arc::new(marks);
+        for (i, segmenter) in segmenters.iter().enumerate() {
+            if gst::ElementFactory::find(segmenter.needs).is_none() {
+                let note = format!(
+                    "{} skipped: {} is missing ({})",
+                    segmenter.label, segmenter.needs, segmenter.install
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+                continue;
+            }
+            eprintln!("real clips: {} on {} ...", segmenter.label, marks.clip);
+            let sheet =
+                (i == 0 && opts.contact_sheets.is_some()).then(|| Arc::new(Mutex::new(Vec::new())));
+            let score = score_real(
+                segmenter,
+                &clip,
+                &marks,
+                sheet.clone(),
+                sheet_frames.clone(),
+                opts.timeout,
+            )
+            .map_err(|e| format!("{} on {}: {e}", segmenter.label, marks.clip))?;
+            if let (Some(sheet), Some(dir)) = (sheet, &opts.contact_sheets) {
+                let inputs = input_pictures(&clip, &sheet_frames)?;
+                let mut outputs = std::mem::take(&mut *lock(&sheet));
+                outputs.sort_by_key(|(n, _)| *n);
+                let picture_rows: Vec<Vec<RgbImage>> = inputs
+                    .into_iter()
+                    .zip(outputs)
+                    .map(|((_, input), (_, rest))| std::iter::once(input).chain(rest).collect())
+                    .collect();
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let path = dir.join(format!("{}.png", marks.clip));
+                contact::write_sheet(&picture_rows, SHEET_CELL_WIDTH, &path)?;
+                eprintln!(
+                    "  contact sheet {} (frames {sheet_frames:?})",
+                    path.display()
+                );
+            }
+            let kept = score.values(|f| f.kept);
+            let replaced = score.values(|f| f.replaced);
+            let stat = |v: &[f64], f: fn(&[f64]) -> f64| {
+                if v.is_empty() {
+                    "-".to_string()
+                } else {
+                    format!("{:.3}", f(v))
+                }
+            };
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+            let first = score.marked.first().filter(|f| f.frame == 0);
+            rows.push(vec![
+                marks.clip.clone(),
+                segmenter.label.to_string(),
+                format!("{}/{}", score.marked.len(), score.frames),
+                first
+                    .and_then(|f| f.kept)
+                    .map_or("-".into(), |v| format!("{v:.3}")),
+                stat(&kept, mean),
+                stat(&kept, min),
+                stat(&replaced, mean),
+                stat(&replaced, min),
+                format!("{:.2}", 100.0 * mean(&score.flicker).max(0.0)),
+            ]);
+        }
+    }
+    *out += &heading(
+        opts.markdown,
+        "Real clips from their first frame: hand-marked person and background regions",
+    );
+    *out += &table(
+        opts.markdown,
+        &[
+            "clip",
+            "segmenter",
+            "marked/frames",
+            "kept, frame 0",
+            "kept, mean",
+            "kept, worst",
+            "replaced, mean",
+            "replaced, worst",
+            "flicker %",
+        ],
+        &rows,
+    );
+    notes.push(format!(
+        "real clips: kept = share of the person regions' pixels with mask >= 0.5, replaced = \
+         share of the background regions' pixels with mask < 0.5, over the marked frames \
+         (bench/regions); flicker = share of pixels that flip between consecutive frames, \
+         leaving out those within {} px of an edge in both; targets: kept and replaced >= \
+         {KEPT_TARGET} on every clip, no frame under {WORST_FRAME_TARGET}, flicker <= \
+         {FLICKER_TARGET_PERCENT} %; REPLACED_TARGET {REPLACED_TARGET}",
+        regions::FLICKER_BAND
+    ));
+    Ok(())
+}
+
 fn run(opts: &Options) -> Result<String, Error> {
     let started = Instant::now();
     pixelmeet::init().map_err(|e| format!("cannot initialise GStreamer: {e}"))?;
@@ -477,6 +764,13 @@ fn run(opts: &Options) -> Result<String, Error> {
     // Without bgreplace only the segmentation baseline can run; say so rather than stop.
     let have_bgreplace = gst::ElementFactory::find(BGREPLACE.needs).is_some();
 
+    let mut out = String::new();
+    let mut notes = Vec::new();
+    real_clips(opts, &mut out, &mut notes)?;
+    if opts.only_real {
+        return Ok(finish(out, &notes));
+    }
+
     let clip = TempClip {
         path: std::env::temp_dir().join(format!("bgreplace-bench-{}.y4m", std::process::id())),
         keep: opts.keep,
@@ -489,8 +783,6 @@ fn run(opts: &Options) -> Result<String, Error> {
         &clip.path,
     )?);
 
-    let mut out = String::new();
-    let mut notes = Vec::new();
     mask_quality(opts, &clip.path, &scene, &mut out, &mut notes)?;
     if have_bgreplace {
         bandwidth(opts, &mut out, &mut notes)?;
@@ -498,17 +790,21 @@ fn run(opts: &Options) -> Result<String, Error> {
     } else {
         notes.push("bandwidth and CPU skipped: bgreplace is missing".into());
     }
-    if !notes.is_empty() {
-        out += "\n";
-        for n in &notes {
-            out += &format!("- {n}\n");
-        }
-    }
     if opts.keep {
         eprintln!("composite kept: {}", clip.path.display());
     }
     eprintln!("bench took {:.0} s", started.elapsed().as_secs_f64());
-    Ok(out)
+    Ok(finish(out, &notes))
+}
+
+fn finish(mut out: String, notes: &[String]) -> String {
+    if !notes.is_empty() {
+        out += "\n";
+        for n in notes {
+            out += &format!("- {n}\n");
+        }
+    }
+    out
 }
 
 fn main() -> ExitCode {

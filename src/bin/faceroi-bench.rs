@@ -24,7 +24,7 @@ struct Config {
 }
 
 const FACEROI_DEFAULT: Config = Config {
-    label: "faceroi (defaults: blazeface, interval 5, working width 320, min face 48)",
+    label: "faceroi (defaults: blazeface, interval 5, working width 320, min face 24)",
     element: "faceroi",
     format: "I420",
     message: "faceroi",

@@ -57,7 +57,7 @@ pub struct DetectorSettings {
 impl Default for DetectorSettings {
     fn default() -> Self {
         DetectorSettings {
-            min_face_size: 48,
+            min_face_size: 24,
             score_threshold: 2.0,
             min_confidence: 0.5,
             working_width: 320,

@@ -3,7 +3,7 @@
 
 //! A working frame (luma and colour differences at one size) as a network's input tensor.
 
-use picture::WorkingFrame;
+use picture::{ycbcr_to_rgb, WorkingFrame};
 
 use crate::InputShape;
 
@@ -53,13 +53,6 @@ pub const SIGNED: Range = Range {
     black: -1.0,
     white: 1.0,
 };
-
-/// BT.601 limited range, the inverse of what `picture` uses to read RGB formats.
-fn ycbcr_to_rgb(y: f32, cb: f32, cr: f32) -> [f32; 3] {
-    let y = 1.164 * (y - 16.0);
-    let (cb, cr) = (cb - 128.0, cr - 128.0);
-    [y + 1.596 * cr, y - 0.392 * cb - 0.813 * cr, y + 2.017 * cb].map(|v| v.clamp(0.0, 255.0))
-}
 
 /// Bilinear sample of an 8-bit plane at (x, y) in pixel-centre coordinates, clamped at the
 /// edges.

@@ -9,4 +9,6 @@ mod geometry;
 mod planes;
 
 pub use geometry::{PixelRect, Rect};
-pub use planes::{Channel, Component, Gray, LayoutError, PictureLayout, WorkingFrame};
+pub use planes::{
+    ycbcr_to_rgb, Channel, Component, Gray, LayoutError, PictureLayout, WorkingFrame,
+};

@@ -105,6 +105,14 @@ fn rgb_to_ycbcr(r: u32, g: u32, b: u32) -> (u8, u8, u8) {
     )
 }
 
+/// BT.601 limited range, the inverse of [`Channel::of_rgb`]: red, green and blue in 0-255,
+/// unrounded.
+pub fn ycbcr_to_rgb(y: f32, cb: f32, cr: f32) -> [f32; 3] {
+    let y = 1.164 * (y - 16.0);
+    let (cb, cr) = (cb - 128.0, cr - 128.0);
+    [y + 1.596 * cr, y - 0.392 * cb - 0.813 * cr, y + 2.017 * cb].map(|v| v.clamp(0.0, 255.0))
+}
+
 impl Channel {
     /// This channel's value for the colour `rgb` (BT.601 for luma and colour differences);
     /// `None` for alpha.
