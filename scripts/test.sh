@@ -22,6 +22,8 @@ done
 # is found without GST_PLUGIN_PATH after installing and none after uninstalling.
 scratch=$(mktemp -d)
 XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/install.sh
+# The embedded networks' licence travels with the plugins.
+[ -s "$scratch/data/doc/pixelmeet/MODELS-NOTICE" ] || { echo "test: the models' NOTICE was not installed" >&2; exit 1; }
 XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/install.sh --uninstall
 rm -rf "$scratch"
 
