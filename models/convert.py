@@ -11,6 +11,9 @@ whose layout is NCHW throughout:
     DEQUANTIZE are folded into float32 initializers;
   * fused activations are emitted as separate ops, HARD_SWISH as
     x * Clip(x + 3, 0, 6) * (1/6);
+  * RESIZE_BILINEAR that is an exact 2x upsample with half-pixel centres is
+    emitted as Pad(edge) + two depthwise ConvTranspose (see upsample2x_half_pixel;
+    tract's Resize is slow); any other RESIZE_BILINEAR becomes ONNX Resize;
   * a Transpose to NHWC order is only inserted in front of a 4-D -> 3-D
     RESHAPE when the element order would otherwise differ (so the BlazeFace
     outputs keep the TFLite anchor order exactly).
@@ -296,12 +299,44 @@ class Converter:
         pads = self.add_init(base + "/pads", np.array(before + after, dtype=np.int64))
         self.node("Pad", [self.value_name(inputs[0]), pads], [self.value_name(outputs[0])], base, mode="constant")
 
+    def upsample2x_half_pixel(self, x, out, channels, base):
+        """Bilinear 2x upsampling with half-pixel centres (= ONNX Resize linear half_pixel,
+        edge clamped), built from ops tract runs fast (its Resize is slow):
+
+          Pad(edge, 1 pixel on H and W)
+          -> depthwise ConvTranspose over H (group = C, kernel 4x1, stride (2, 1), pads H 3/3)
+          -> depthwise ConvTranspose over W (group = C, kernel 1x4, stride (1, 2), pads W 3/3),
+          both with weights k = [1/4, 3/4, 3/4, 1/4] per channel and no bias.
+
+        Per axis, output o samples input coordinate o/2 - 1/4, so
+          out[2i] = 1/4 in[i-1] + 3/4 in[i],  out[2i+1] = 3/4 in[i] + 1/4 in[i+1]
+        with in[-1] = in[0] and in[n] = in[n-1] (the edge clamp = the edge Pad).  On the
+        padded P (P[j] = in[j-1], n + 2 samples) the stride-2 transposed conv with k gives
+        full[2s] = 1/4 P[s] + 3/4 P[s-1] and full[2s+1] = 3/4 P[s] + 1/4 P[s-1], i.e.
+        out[o] = full[o + 3]; full has 2n + 6 samples, so pads 3 / 3 crop it to 2n.
+        (The first pass keeps the W padding, which the second pass consumes.)
+        """
+        padded, rows = self.tmp(base + "/edge_pad"), self.tmp(base + "/up2x_h")
+        pads = self.add_init(base + "/edge_pads", np.array([0, 0, 1, 1, 0, 0, 1, 1], dtype=np.int64))
+        self.node("Pad", [x, pads], [padded], base + "/edge", mode="edge")
+        k = np.array([0.25, 0.75, 0.75, 0.25], dtype=np.float32)
+        w_h = np.broadcast_to(k.reshape(4, 1), (channels, 1, 4, 1)).astype(np.float32)  # [C, 1, KH, KW]
+        w_w = np.broadcast_to(k.reshape(1, 4), (channels, 1, 1, 4)).astype(np.float32)
+        self.node("ConvTranspose", [padded, self.add_init(base + "/bilinear2x_h", w_h)], [rows], base + "/up2x_h",
+                  kernel_shape=[4, 1], strides=[2, 1], pads=[3, 0, 3, 0], group=channels)
+        self.node("ConvTranspose", [rows, self.add_init(base + "/bilinear2x_w", w_w)], [out], base + "/up2x_w",
+                  kernel_shape=[1, 4], strides=[1, 2], pads=[0, 3, 0, 3], group=channels)
+
     def resize_bilinear(self, op, inputs, outputs, base):
         o = options(op, tflite.ResizeBilinearOptions)
         in_shape, out_shape = self.shape(inputs[0]), self.shape(outputs[0])
         size = [int(v) for v in self.const[inputs[1]].reshape(-1)]
         if size != out_shape[1:3]:
             raise ValueError("resize size mismatch")
+        if (o.HalfPixelCenters() and not o.AlignCorners() and len(in_shape) == 4
+                and out_shape[1:3] == [2 * in_shape[1], 2 * in_shape[2]] and out_shape[3] == in_shape[3]):
+            self.upsample2x_half_pixel(self.value_name(inputs[0]), self.value_name(outputs[0]), in_shape[3], base)
+            return
         if o.AlignCorners():
             mode = "align_corners"
         elif o.HalfPixelCenters():
