@@ -455,37 +455,18 @@ fn a_bad_model_file_fails_at_the_state_change() {
 #[test]
 fn real_clips_keep_people_from_the_first_frame() {
     init();
-    let media = pixelmeet::faces::media_dir().join("video");
     let regions = pixelmeet::regions::read_dir(&pixelmeet::regions::default_dir()).unwrap();
     let mut scored = 0;
     for clip in ["LivePortrait_d9_512x480", "LivePortrait_d12_512x512"] {
-        let file = media.join(format!("{clip}.mp4"));
-        if !file.is_file() {
-            eprintln!(
-                "skipped: {} is missing (set PIXELMEET_MEDIA)",
-                file.display()
-            );
+        let Some((pipeline, sink)) =
+            common::real_clip(clip, "RGBA", "faceroi ! bgreplace output-mask=true")
+        else {
             continue;
-        }
+        };
         let marks = regions
             .iter()
             .find(|r| r.clip == clip)
             .expect("regions of the clip");
-        let pipeline = gst::parse::launch(&format!(
-            "filesrc location={} ! qtdemux ! decodebin ! videoconvert ! \
-             video/x-raw,format=RGBA ! faceroi ! bgreplace output-mask=true ! \
-             appsink name=sink sync=false",
-            file.display()
-        ))
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-        let sink = pipeline
-            .by_name("sink")
-            .unwrap()
-            .downcast::<gst_app::AppSink>()
-            .unwrap();
-        pipeline.set_state(gst::State::Playing).unwrap();
         let mut frame = 0;
         while frame < 200 {
             let Ok(sample) = sink.pull_sample() else {

@@ -543,30 +543,10 @@ fn real_photos_from_the_shared_media() {
 #[test]
 fn real_clips_track_the_turning_head() {
     init();
-    let media = pixelmeet::faces::media_dir().join("video");
     for clip in ["LivePortrait_d12_512x512", "LivePortrait_d6_512x512"] {
-        let file = media.join(format!("{clip}.mp4"));
-        if !file.is_file() {
-            eprintln!(
-                "skipped: {} is missing (set PIXELMEET_MEDIA)",
-                file.display()
-            );
+        let Some((pipeline, sink)) = common::real_clip(clip, "I420", "faceroi") else {
             continue;
-        }
-        let pipeline = gst::parse::launch(&format!(
-            "filesrc location={} ! qtdemux ! decodebin ! videoconvert ! video/x-raw,format=I420 ! \
-             faceroi ! appsink name=sink sync=false",
-            file.display()
-        ))
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-        let sink = pipeline
-            .by_name("sink")
-            .unwrap()
-            .downcast::<gst_app::AppSink>()
-            .unwrap();
-        pipeline.set_state(gst::State::Playing).unwrap();
+        };
         let (mut frames, mut one_face) = (0, 0);
         let mut ids = std::collections::BTreeSet::new();
         while frames < 200 {

@@ -295,8 +295,11 @@ fn score_masks(
     Ok(scores)
 }
 
-/// The mask in byte `channel` of an RGBA sample.
-fn predicted_mask(sample: &gst::Sample, channel: usize) -> Result<Mask, String> {
+/// A packed RGBA sample's first plane, its row stride and its size.
+fn with_rgba<T>(
+    sample: &gst::Sample,
+    read: impl FnOnce(&[u8], usize, (usize, usize)) -> T,
+) -> Result<T, String> {
     let caps = sample.caps().ok_or("sample without caps")?;
     let info = gst_video::VideoInfo::from_caps(caps).map_err(|e| format!("{e}: {caps}"))?;
     let buffer = sample.buffer().ok_or("sample without buffer")?;
@@ -304,10 +307,18 @@ fn predicted_mask(sample: &gst::Sample, channel: usize) -> Result<Mask, String> 
         .map_err(|_| "cannot map an output frame")?;
     let stride = usize::try_from(frame.plane_stride()[0]).map_err(|_| "negative stride")?;
     let data = frame.plane_data(0).map_err(|e| e.to_string())?;
-    let size = (info.width() as usize, info.height() as usize);
-    Ok(composite::mask_from_channel(
-        data, stride, size, 4, channel, 128,
+    Ok(read(
+        data,
+        stride,
+        (info.width() as usize, info.height() as usize),
     ))
+}
+
+/// The mask in byte `channel` of an RGBA sample.
+fn predicted_mask(sample: &gst::Sample, channel: usize) -> Result<Mask, String> {
+    with_rgba(sample, |data, stride, size| {
+        composite::mask_from_channel(data, stride, size, 4, channel, 128)
+    })
 }
 
 /// Plain-text or Markdown table; columns after the first align right.
@@ -599,17 +610,12 @@ fn score_real(
 
 /// The RGB of an RGBA sample (the picture bgreplace made).
 fn output_rgb(sample: &gst::Sample) -> Result<RgbImage, String> {
-    let caps = sample.caps().ok_or("sample without caps")?;
-    let info = gst_video::VideoInfo::from_caps(caps).map_err(|e| format!("{e}: {caps}"))?;
-    let buffer = sample.buffer().ok_or("sample without buffer")?;
-    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
-        .map_err(|_| "cannot map an output frame")?;
-    let stride = usize::try_from(frame.plane_stride()[0]).map_err(|_| "negative stride")?;
-    let data = frame.plane_data(0).map_err(|e| e.to_string())?;
-    Ok(RgbImage::from_fn(info.width(), info.height(), |x, y| {
-        let i = y as usize * stride + 4 * x as usize;
-        image::Rgb([data[i], data[i + 1], data[i + 2]])
-    }))
+    with_rgba(sample, |data, stride, (w, h)| {
+        RgbImage::from_fn(w as u32, h as u32, |x, y| {
+            let i = y as usize * stride + 4 * x as usize;
+            image::Rgb([data[i], data[i + 1], data[i + 2]])
+        })
+    })
 }
 
 /// The input pictures of `frames` of a Y4M clip.

@@ -147,6 +147,33 @@ pub fn launch_playing(description: &str) -> gst::Pipeline {
     p
 }
 
+/// A shared real clip (an MP4 of `../shared/media/video`) decoded to `format` through
+/// `elements` into an appsink, playing; `None` (with a note) where the clip is missing.
+pub fn real_clip(
+    clip: &str,
+    format: &str,
+    elements: &str,
+) -> Option<(gst::Pipeline, gst_app::AppSink)> {
+    let file = pixelmeet::faces::media_dir().join(format!("video/{clip}.mp4"));
+    if !file.is_file() {
+        eprintln!(
+            "skipped: {} is missing (set PIXELMEET_MEDIA)",
+            file.display()
+        );
+        return None;
+    }
+    let pipeline = launch_playing(&format!(
+        "filesrc location={} ! qtdemux ! decodebin ! videoconvert ! video/x-raw,format={format} ! \
+         {elements} ! appsink name=sink sync=false",
+        file.display()
+    ));
+    let sink = pipeline
+        .by_name("sink")
+        .and_then(|s| s.downcast::<gst_app::AppSink>().ok())
+        .expect("an appsink");
+    Some((pipeline, sink))
+}
+
 /// A live sender of the still `pattern` (160x120 I420, lossless) as `ssrc` to 127.0.0.1:`port`;
 /// its caps filter is named `size`.
 pub fn still_sender(pattern: &str, ssrc: u32, port: u16) -> gst::Pipeline {
