@@ -748,9 +748,9 @@ fn real_clips(opts: &Options, out: &mut String, notes: &mut Vec<String>) -> Resu
         "real clips: kept = share of the person regions' pixels with mask >= 0.5, replaced = \
          share of the background regions' pixels with mask < 0.5, over the marked frames \
          (bench/regions); flicker = share of pixels that flip between consecutive frames, \
-         leaving out those within {} px of an edge in both; targets: kept and replaced >= \
-         {KEPT_TARGET} on every clip, no frame under {WORST_FRAME_TARGET}, flicker <= \
-         {FLICKER_TARGET_PERCENT} %; REPLACED_TARGET {REPLACED_TARGET}",
+         leaving out those within {} px of an edge in both; targets on every clip: kept >= \
+         {KEPT_TARGET}, replaced >= {REPLACED_TARGET}, no frame under {WORST_FRAME_TARGET}, \
+         flicker <= {FLICKER_TARGET_PERCENT} %",
         regions::FLICKER_BAND
     ));
     Ok(())
