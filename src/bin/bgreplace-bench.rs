@@ -87,6 +87,13 @@ const BGREPLACE: Segmenter = Segmenter {
     needs: "bgreplace",
     install: "pixelmeet::init() does not register it: is plugins/bgreplace built in?",
 };
+const BGREPLACE_SKIPPING: Segmenter = Segmenter {
+    label: "bgreplace skip-threshold=1",
+    fragment: "faceroi ! bgreplace output-mask=true skip-threshold=1",
+    channel: 3,
+    needs: BGREPLACE.needs,
+    install: BGREPLACE.install,
+};
 const BGREPLACE_MODEL: Segmenter = Segmenter {
     label: "bgreplace method=model (the defaults before)",
     fragment: "faceroi detector=seetaface ! bgreplace output-mask=true method=model",
@@ -118,10 +125,11 @@ const ENCODER_SETTINGS: [(&str, &str); 2] = [
 
 const BGREPLACE_FOR_BANDWIDTH: &str = "faceroi ! bgreplace background=color";
 
-const CPU_CONFIGS: [&str; 4] = [
+const CPU_CONFIGS: [&str; 5] = [
     "bgreplace",
     "bgreplace background=blur",
     "bgreplace segment-interval=2",
+    "bgreplace skip-threshold=1",
     "bgreplace method=model",
 ];
 
@@ -641,7 +649,12 @@ fn input_pictures(clip: &Path, frames: &[usize]) -> Result<Vec<(usize, RgbImage)
 
 fn real_clips(opts: &Options, out: &mut String, notes: &mut Vec<String>) -> Result<(), Error> {
     let all = regions::read_dir(&opts.regions)?;
-    let segmenters = [&BGREPLACE, &BGREPLACE_MODEL, &SEGMENTATION];
+    let segmenters = [
+        &BGREPLACE,
+        &BGREPLACE_SKIPPING,
+        &BGREPLACE_MODEL,
+        &SEGMENTATION,
+    ];
     let mut rows = Vec::new();
     for marks in all {
         let clip = opts.media.join(format!("{}.y4m", marks.clip));

@@ -62,7 +62,10 @@ impl Default for NeuralSettings {
             threshold: 0.5,
             smoothing: 0.6,
             interval: 1,
-            skip_below: 0.0,
+            // A still talking head changes less than this between most frames (the network then
+            // runs on about one frame in four of LivePortrait_d9 with the same masks); a noisy
+            // webcam changes more, and the network runs on every frame.
+            skip_below: 1.0,
         }
     }
 }
@@ -83,8 +86,6 @@ const EDGE_RAMP: f32 = 0.15;
 pub struct SegmentReport {
     /// Whether the network ran on this frame.
     pub ran: bool,
-    /// Share of the working frame that is person (mask >= 128).
-    pub person_share: f32,
 }
 
 #[derive(Debug)]
@@ -175,12 +176,7 @@ impl PersonSegmenter {
             *m = (((p - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8;
         }
         force_heads(&mut mask, people);
-        let person = mask.data.iter().filter(|&&m| m >= 128).count();
-        let report = SegmentReport {
-            ran: run,
-            person_share: person as f32 / (w * h) as f32,
-        };
-        Ok((mask, report))
+        Ok((mask, SegmentReport { ran: run }))
     }
 
     fn run_network(
@@ -234,12 +230,15 @@ fn force_heads(mask: &mut Gray, people: &[HeadAndShoulders]) {
     if people.is_empty() {
         return;
     }
-    let w = mask.width;
-    for (y, row) in mask.data.chunks_exact_mut(w).enumerate() {
-        for (x, m) in row.iter_mut().enumerate() {
-            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
-            if people.iter().any(|p| p.is_head_core(px, py)) {
-                *m = 255;
+    let (w, h) = (mask.width, mask.height);
+    for p in people {
+        let (x0, y0, x1, y1) = p.head_bounds();
+        let clamp = |v: f32, n: usize| (v.max(0.0) as usize).min(n);
+        for y in clamp(y0, h)..clamp(y1.ceil(), h) {
+            for x in clamp(x0, w)..clamp(x1.ceil(), w) {
+                if p.is_head_core(x as f32 + 0.5, y as f32 + 0.5) {
+                    mask.data[y * w + x] = 255;
+                }
             }
         }
     }
@@ -454,6 +453,7 @@ mod tests {
         let f = frame(64, 36, 90);
         let every_third = NeuralSettings {
             interval: 3,
+            skip_below: 0.0,
             ..NeuralSettings::default()
         };
         let ran: Vec<bool> = (0..6)
@@ -477,6 +477,14 @@ mod tests {
         assert!(
             seg.segment(&brighter, &[], &skip).unwrap().1.ran,
             "changed frame"
+        );
+        let never = NeuralSettings {
+            skip_below: 0.0,
+            ..NeuralSettings::default()
+        };
+        assert!(
+            seg.segment(&brighter, &[], &never).unwrap().1.ran,
+            "0 never skips"
         );
     }
 

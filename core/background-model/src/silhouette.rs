@@ -22,6 +22,10 @@ const CORE_DEPTH: f32 = 0.2;
 // pair of shoulders. Shoulders and arms vary too much between people to force.
 const CHEST_HALF_WIDTH: f32 = 0.45;
 const CHEST_TOP: f32 = 1.25;
+// The head with hair and ears, in face sizes: an ellipse of these radii, its centre this far
+// above the face's.
+const HEAD_RADII: (f32, f32) = (0.62, 0.8);
+const HEAD_LIFT: f32 = 0.1;
 // Outside the silhouette the prior falls from just above neutral to FAR over this distance.
 const BAND_WIDTH: f32 = 1.0;
 // Soft edge of the `roi` silhouette.
@@ -58,7 +62,7 @@ impl HeadAndShoulders {
         let u = (x - self.cx) / self.size;
         let v = (y - self.cy) / self.size;
         // Head with hair and ears: taller than the face box and reaching above it.
-        let head = ellipse_distance(u, v + 0.1, 0.62, 0.8);
+        let head = ellipse_distance(u, v + HEAD_LIFT, HEAD_RADII.0, HEAD_RADII.1);
         // Neck, from the chin to the shoulders.
         let neck = (u.abs() - 0.3).max((v - 0.6).abs() - 0.4);
         // Shoulders widen below the neck to a torso that runs to the bottom of the picture.
@@ -81,7 +85,15 @@ impl HeadAndShoulders {
     pub fn is_head_core(&self, x: f32, y: f32) -> bool {
         let u = (x - self.cx) / self.size;
         let v = (y - self.cy) / self.size;
-        ellipse_distance(u, v + 0.1, 0.62, 0.8) < -CORE_DEPTH
+        ellipse_distance(u, v + HEAD_LIFT, HEAD_RADII.0, HEAD_RADII.1) < -CORE_DEPTH
+    }
+
+    /// A box (x0, y0, x1, y1) around the whole head ellipse: nothing of
+    /// [`is_head_core`](Self::is_head_core) lies outside it.
+    pub fn head_bounds(&self) -> (f32, f32, f32, f32) {
+        let (rx, ry) = (HEAD_RADII.0 * self.size, HEAD_RADII.1 * self.size);
+        let cy = self.cy - HEAD_LIFT * self.size;
+        (self.cx - rx, cy - ry, self.cx + rx, cy + ry)
     }
 
     /// The same person in another coordinate system (`factor` new pixels per old pixel).

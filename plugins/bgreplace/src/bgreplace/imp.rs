@@ -641,7 +641,8 @@ impl BaseTransformImpl for BgReplace {
             return Err(gst::FlowError::Error);
         }
 
-        let (mask, network_ran) = self.mask(state, &layout, planes, faces.as_deref(), &settings)?;
+        let (mask, network_ran, share) =
+            self.mask(state, &layout, planes, faces.as_deref(), &settings)?;
         self.replace_background(state, &layout, planes, &lengths, &mask, &settings)?;
         if settings.output_mask {
             write_alpha(&layout, planes, &mask);
@@ -649,7 +650,7 @@ impl BaseTransformImpl for BgReplace {
         drop(frame);
         state.frames += 1;
         let message = state.stats.add(
-            &mask,
+            share,
             network_ran,
             started.elapsed(),
             pts,
@@ -660,6 +661,12 @@ impl BaseTransformImpl for BgReplace {
         post(self.obj().upcast_ref(), message);
         Ok(gst::FlowSuccess::Ok)
     }
+}
+
+/// Share of `mask` that is person (>= 128).
+fn person_share(mask: &Gray) -> f64 {
+    let person = mask.data.iter().filter(|&&m| m >= 128).count();
+    person as f64 / mask.data.len().max(1) as f64
 }
 
 /// Reads the picture at `location`, or says clearly why it cannot be used.
@@ -685,17 +692,16 @@ impl StatsWindow {
     /// Accounts one frame; the `bgreplace-stats` structure when an interval has passed.
     fn add(
         &mut self,
-        mask: &picture::Gray,
+        person_share: f64,
         network_ran: bool,
         busy: Duration,
         pts: Option<gst::ClockTime>,
         total_frames: u64,
         interval_ms: u32,
     ) -> Option<gst::Structure> {
-        let person = mask.data.iter().filter(|&&m| m >= 128).count();
         self.frames += 1;
         self.network_runs += network_ran as u64;
-        self.person_share += person as f64 / mask.data.len().max(1) as f64;
+        self.person_share += person_share;
         self.busy += busy;
         self.clock
             .frame(pts, gst::ClockTime::from_mseconds(interval_ms as u64))?;
@@ -724,7 +730,8 @@ impl BgReplace {
         }
     }
 
-    /// The person mask at frame size (255 = person), and whether a network ran for it.
+    /// The person mask at frame size (255 = person), whether a network ran for it, and the
+    /// share of the picture that is person (counted at working size).
     fn mask(
         &self,
         state: &mut State,
@@ -732,7 +739,7 @@ impl BgReplace {
         planes: &[&mut [u8]],
         faces: Option<&[Rect]>,
         settings: &Settings,
-    ) -> Result<(Gray, bool), gst::FlowError> {
+    ) -> Result<(Gray, bool, f64), gst::FlowError> {
         let planes: Vec<&[u8]> = planes.iter().map(|p| &**p).collect();
         let (width, height) = (layout.width as usize, layout.height as usize);
         if settings.method == Method::Alpha {
@@ -744,7 +751,8 @@ impl BgReplace {
                 );
                 gst::FlowError::NotNegotiated
             })?;
-            return Ok((alpha, false));
+            let share = person_share(&alpha);
+            return Ok((alpha, false, share));
         }
         let scale = (WORKING_WIDTH as f32 / width.max(1) as f32).min(1.0);
         let ww = ((width as f32 * scale).round() as usize).max(1);
@@ -790,7 +798,12 @@ impl BgReplace {
             }
         };
         let feather = (settings.feather as f32 * scale).round() as usize;
-        Ok((resize(&blur(&small, feather), width, height), network_ran))
+        let share = person_share(&small);
+        Ok((
+            resize(&blur(&small, feather), width, height),
+            network_ran,
+            share,
+        ))
     }
 
     fn replace_background(
