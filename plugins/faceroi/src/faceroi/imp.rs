@@ -319,8 +319,9 @@ impl ObjectImpl for FaceRoi {
                 glib::ParamSpecUInt::builder("min-face-size")
                     .nick("Minimum face size")
                     .blurb(
-                        "Smallest face to find, in frame pixels (20-4096); the detector scans a \
-                         copy scaled so such a face is 40 px wide, unless working-width caps it",
+                        "Smallest face to report, in frame pixels (20-4096); detector=seetaface \
+                         also scans a copy scaled so such a face is 40 px wide, unless \
+                         working-width caps it",
                     )
                     .minimum(20)
                     .maximum(4096)
@@ -363,9 +364,10 @@ impl ObjectImpl for FaceRoi {
                 glib::ParamSpecUInt::builder("working-width")
                     .nick("Working width")
                     .blurb(
-                        "Widest copy the detector scans, in pixels (0 = as wide as \
-                         min-face-size needs, up to 2048); faces narrower than \
-                         40 x frame width / working-width are not found",
+                        "Widest copy the detector and tracker read, in pixels (0 = as wide as \
+                         min-face-size needs, up to 2048); seetaface misses faces narrower \
+                         than 40 x frame width / working-width, blazeface letterboxes the copy \
+                         into its input",
                     )
                     .maximum(2048)
                     .default_value(DEFAULT_WORKING_WIDTH)
