@@ -157,7 +157,7 @@ impl PersonSegmenter {
             data: self
                 .probability
                 .iter()
-                .map(|p| (p * 255.0).round() as u8)
+                .map(|p| (p * 255.0 + 0.5) as u8)
                 .collect(),
         };
         let coarse: Vec<f32> = resize(&small, w, h)
@@ -173,7 +173,7 @@ impl PersonSegmenter {
         );
         let mut mask = Gray::new(w, h);
         for (m, &p) in mask.data.iter_mut().zip(&refined) {
-            *m = (((p - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0).round() as u8;
+            *m = (((p - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
         }
         force_heads(&mut mask, people);
         Ok((mask, SegmentReport { ran: run }))
