@@ -87,9 +87,9 @@ const BGREPLACE: Segmenter = Segmenter {
     needs: "bgreplace",
     install: "pixelmeet::init() does not register it: is plugins/bgreplace built in?",
 };
-const BGREPLACE_EVERY_FRAME: Segmenter = Segmenter {
-    label: "bgreplace skip-threshold=0 (network on every frame)",
-    fragment: "faceroi ! bgreplace output-mask=true skip-threshold=0",
+const BGREPLACE_SKIPPING: Segmenter = Segmenter {
+    label: "bgreplace skip-threshold=1",
+    fragment: "faceroi ! bgreplace output-mask=true skip-threshold=1",
     channel: 3,
     needs: BGREPLACE.needs,
     install: BGREPLACE.install,
@@ -128,7 +128,7 @@ const BGREPLACE_FOR_BANDWIDTH: &str = "faceroi ! bgreplace background=color";
 const CPU_CONFIGS: [&str; 5] = [
     "bgreplace",
     "bgreplace background=blur",
-    "bgreplace skip-threshold=0",
+    "bgreplace skip-threshold=1",
     "bgreplace segment-interval=2",
     "bgreplace method=model",
 ];
@@ -651,7 +651,7 @@ fn real_clips(opts: &Options, out: &mut String, notes: &mut Vec<String>) -> Resu
     let all = regions::read_dir(&opts.regions)?;
     let segmenters = [
         &BGREPLACE,
-        &BGREPLACE_EVERY_FRAME,
+        &BGREPLACE_SKIPPING,
         &BGREPLACE_MODEL,
         &SEGMENTATION,
     ];

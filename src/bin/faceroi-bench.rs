@@ -41,6 +41,12 @@ const FACEROI_BGREPLACE: Config = Config {
     format: "I420",
     message: "faceroi",
 };
+const FACEROI_BGREPLACE_SKIPPING: Config = Config {
+    label: "faceroi ! bgreplace skip-threshold=1",
+    element: "faceroi ! bgreplace skip-threshold=1",
+    format: "I420",
+    message: "faceroi",
+};
 const FACEROI_BGREPLACE_CLASSICAL: Config = Config {
     label: "faceroi detector=seetaface ! bgreplace method=model (the classical chain)",
     element: "faceroi detector=seetaface ! bgreplace method=model",
@@ -193,6 +199,7 @@ fn main() -> Result<(), Error> {
         &FACEROI_EVERY_FRAME,
         &FACEROI_SEETAFACE,
         &FACEROI_BGREPLACE,
+        &FACEROI_BGREPLACE_SKIPPING,
         &FACEROI_BGREPLACE_CLASSICAL,
         &FACEDETECT,
     ] {
