@@ -147,6 +147,11 @@ fn sigmoid(x: f32) -> f32 {
 /// overlaps it by more than [`SUPPRESSION_IOU`] and becomes their score-weighted mean, keeping
 /// its own score. Steadier boxes than plain suppression, frame to frame.
 fn weighted_suppression(mut candidates: Vec<Detection>) -> Vec<Detection> {
+    // A box that is not finite (a network gone wrong) overlaps nothing, not even itself.
+    candidates.retain(|d| {
+        let r = d.rect;
+        [r.x, r.y, r.width, r.height].iter().all(|v| v.is_finite()) && r.area() > 0.0
+    });
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept = Vec::new();
     while let Some(best) = candidates.first().copied() {
@@ -154,6 +159,11 @@ fn weighted_suppression(mut candidates: Vec<Detection>) -> Vec<Detection> {
             .into_iter()
             .partition(|d| d.rect.iou(&best.rect) > SUPPRESSION_IOU);
         candidates = rest;
+        if cluster.is_empty() {
+            // The best box has IoU 1 with itself unless it is not finite: drop it, never loop.
+            candidates.remove(0);
+            continue;
+        }
         let total: f32 = cluster.iter().map(|d| d.score).sum();
         let mean =
             |f: fn(&Rect) -> f32| cluster.iter().map(|d| f(&d.rect) * d.score).sum::<f32>() / total;
@@ -166,11 +176,6 @@ fn weighted_suppression(mut candidates: Vec<Detection>) -> Vec<Detection> {
             ),
             score: best.score,
         });
-        if cluster.is_empty() {
-            // The best box has IoU 1 with itself, so this cannot happen; it keeps the loop
-            // finite should a NaN box ever get in.
-            break;
-        }
     }
     kept
 }
@@ -203,6 +208,19 @@ mod tests {
         assert_eq!(kept[0].score, 0.9);
         assert!((kept[0].rect.x - 0.25).abs() < 1e-5, "{:?}", kept[0]);
         assert_eq!(kept[1].rect.x, 50.0);
+    }
+
+    #[test]
+    fn a_box_that_is_not_finite_is_dropped_without_looping() {
+        let nan = Detection {
+            rect: Rect::new(f32::NAN, 0.0, 10.0, 10.0),
+            score: 0.99,
+        };
+        let fine = Detection {
+            rect: Rect::new(0.0, 0.0, 10.0, 10.0),
+            score: 0.5,
+        };
+        assert_eq!(weighted_suppression(vec![nan, fine]), vec![fine]);
     }
 
     #[test]
