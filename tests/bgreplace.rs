@@ -495,3 +495,55 @@ fn real_clips_keep_people_from_the_first_frame() {
         assert!(scored >= 8, "{scored} marked frames scored");
     }
 }
+
+/// The neural default on frames smaller than the network's input and of odd sizes, in planar,
+/// semi-planar, packed and alpha formats: every frame comes out whole, flat frames are all
+/// background, and the stats message counts them.
+#[test]
+fn neural_takes_tiny_and_odd_frames_in_every_layout() {
+    init();
+    for (format, w, h) in [
+        ("I420", 1, 1),
+        ("I420", 17, 9),
+        ("NV12", 33, 17),
+        ("BGRx", 3, 41),
+        ("AYUV", 161, 121),
+    ] {
+        let mut harness = gst_check::Harness::new("bgreplace");
+        let element = harness.element().unwrap();
+        element.set_property_from_str("color", "0xff0000ff");
+        // One message over the four frames (40 ms apart).
+        element.set_property("stats-interval", 160u32);
+        let bus = attach_bus(&element);
+        let caps = raw_caps(format, w, h);
+        harness.set_src_caps(caps.clone());
+        let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+        for n in 0..4u64 {
+            let mut buf = gst::Buffer::from_mut_slice(vec![128u8; info.size()]);
+            buf.get_mut()
+                .unwrap()
+                .set_pts(gst::ClockTime::from_mseconds(40 * n));
+            let out = harness.push_and_pull(buf).unwrap();
+            assert_eq!(out.size(), info.size(), "{format} {w}x{h}");
+        }
+        let stats = common::element_messages(&bus, "bgreplace-stats");
+        assert_eq!(stats.len(), 1, "{format} {w}x{h}");
+        let s = &stats[0];
+        assert_eq!(s.get::<u64>("frames").unwrap(), 4);
+        assert_eq!(
+            s.get::<u64>("network-runs").unwrap(),
+            4,
+            "skip-threshold 0 runs it always"
+        );
+        let person = s.get::<f64>("person-percent").unwrap();
+        assert!(
+            person < 5.0,
+            "{format} {w}x{h}: a flat grey frame is {person} % person"
+        );
+        assert!(s.get::<f64>("ms-per-frame").unwrap() > 0.0);
+        assert_eq!(
+            s.get::<Option<gst::ClockTime>>("timestamp").unwrap(),
+            Some(gst::ClockTime::from_mseconds(120))
+        );
+    }
+}
