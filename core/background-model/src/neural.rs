@@ -105,23 +105,20 @@ pub struct PersonSegmenter {
 impl PersonSegmenter {
     /// The embedded network of `model`.
     pub fn new(model: SegmenterModel) -> Result<Self, Error> {
-        Ok(Self::with_network(model.embedded().load()?))
+        Self::load(model, None)
     }
 
-    /// An ONNX file with the inputs and outputs of the embedded `model`.
-    pub fn from_file(model: SegmenterModel, path: &Path) -> Result<Self, Error> {
-        Ok(Self::with_network(model.embedded().load_file(path)?))
-    }
-
-    fn with_network(network: Network) -> Self {
-        PersonSegmenter {
-            network,
+    /// The network of `model` from `file` (an ONNX file with the same input and output) when
+    /// one is given, else the embedded one.
+    pub fn load(model: SegmenterModel, file: Option<&Path>) -> Result<Self, Error> {
+        Ok(PersonSegmenter {
+            network: model.embedded().load_from(file)?,
             probability: Vec::new(),
             luma: Vec::new(),
             last_run_luma: Gray::default(),
             frames: 0,
             has_run: false,
-        }
+        })
     }
 
     /// Forgets the past frames (a new scene, a new size).

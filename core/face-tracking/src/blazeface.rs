@@ -82,18 +82,15 @@ impl std::fmt::Debug for BlazeFace {
 impl BlazeFace {
     /// The embedded network of `range`.
     pub fn new(range: Range) -> Result<Self, Error> {
-        Self::with_network(range, range.model().load()?)
+        Self::load(range, None)
     }
 
-    /// Another ONNX file with the same input and outputs as the embedded network of `range`.
-    pub fn from_file(range: Range, path: &Path) -> Result<Self, Error> {
-        Self::with_network(range, range.model().load_file(path)?)
-    }
-
-    fn with_network(range: Range, network: Network) -> Result<Self, Error> {
+    /// The network of `range` from `file` (an ONNX file with the same input and outputs) when
+    /// one is given, else the embedded one.
+    pub fn load(range: Range, file: Option<&Path>) -> Result<Self, Error> {
         Ok(BlazeFace {
             range,
-            network,
+            network: range.model().load_from(file)?,
             anchors: range.anchors(),
         })
     }

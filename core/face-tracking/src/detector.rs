@@ -107,25 +107,19 @@ pub enum FaceDetector {
 impl FaceDetector {
     /// The detector of `kind` with its embedded model.
     pub fn new(kind: DetectorKind) -> Result<Self, Error> {
-        Ok(match kind {
-            DetectorKind::BlazeFace => FaceDetector::BlazeFace(BlazeFace::new(Range::Full)?),
-            DetectorKind::BlazeFaceShort => FaceDetector::BlazeFace(BlazeFace::new(Range::Short)?),
-            DetectorKind::SeetaFace => FaceDetector::SeetaFace(SeetaFace::new()),
-        })
+        Self::load(kind, None)
     }
 
-    /// A BlazeFace detector whose network is read from `path` (an ONNX file with the inputs
-    /// and outputs of the embedded one); SeetaFace has no other model and ignores it.
-    pub fn from_file(kind: DetectorKind, path: &Path) -> Result<Self, Error> {
-        Ok(match kind {
-            DetectorKind::BlazeFace => {
-                FaceDetector::BlazeFace(BlazeFace::from_file(Range::Full, path)?)
-            }
-            DetectorKind::BlazeFaceShort => {
-                FaceDetector::BlazeFace(BlazeFace::from_file(Range::Short, path)?)
-            }
-            DetectorKind::SeetaFace => FaceDetector::SeetaFace(SeetaFace::new()),
-        })
+    /// The detector of `kind`; a BlazeFace network is read from `file` when one is given (an
+    /// ONNX file with the inputs and outputs of the embedded one). SeetaFace has no other
+    /// model and ignores it.
+    pub fn load(kind: DetectorKind, file: Option<&Path>) -> Result<Self, Error> {
+        let range = match kind {
+            DetectorKind::BlazeFace => Range::Full,
+            DetectorKind::BlazeFaceShort => Range::Short,
+            DetectorKind::SeetaFace => return Ok(FaceDetector::SeetaFace(SeetaFace::new())),
+        };
+        Ok(FaceDetector::BlazeFace(BlazeFace::load(range, file)?))
     }
 
     pub fn kind(&self) -> DetectorKind {

@@ -22,12 +22,16 @@ pub struct Embedded {
 impl Embedded {
     /// Loads the embedded network.
     pub fn load(&self) -> Result<Network, Error> {
-        Network::from_onnx(self.name, self.bytes, self.input, self.outputs)
+        self.load_from(None)
     }
 
-    /// Loads `path` in its place: it must take and give the same shapes.
-    pub fn load_file(&self, path: &Path) -> Result<Network, Error> {
-        Network::from_file(path, self.input, self.outputs)
+    /// Loads `file` in its place when one is given (it must take and give the same shapes),
+    /// else the embedded network: the one choice behind every `model-location` property.
+    pub fn load_from(&self, file: Option<&Path>) -> Result<Network, Error> {
+        match file {
+            Some(path) => Network::from_file(path, self.input, self.outputs),
+            None => Network::from_onnx(self.name, self.bytes, self.input, self.outputs),
+        }
     }
 }
 
@@ -117,7 +121,7 @@ mod tests {
             BLAZEFACE_FULL.outputs,
         );
         assert!(wrong.unwrap_err().0.contains("outputs"), "output check");
-        let missing = SELFIE_GENERAL.load_file(Path::new("/nonexistent/model.onnx"));
+        let missing = SELFIE_GENERAL.load_from(Some(Path::new("/nonexistent/model.onnx")));
         assert!(missing.unwrap_err().0.contains("cannot read"));
         let network = SELFIE_LANDSCAPE.load().expect("loads");
         assert!(

@@ -10,6 +10,19 @@ pub mod stats;
 use gst_video::prelude::*;
 use picture::{Component, PictureLayout};
 
+/// The file a string property names (`location`, `model-location`); unset is `None`.
+pub fn path_of(value: &gst::glib::Value) -> Option<std::path::PathBuf> {
+    value
+        .get::<Option<String>>()
+        .expect("type checked upstream")
+        .map(std::path::PathBuf::from)
+}
+
+/// A file as the value of a string property; `None` is unset.
+pub fn path_value(path: Option<&std::path::Path>) -> gst::glib::Value {
+    path.map(|p| p.to_string_lossy().into_owned()).to_value()
+}
+
 /// Raw video caps with these formats, any size and rate.
 pub fn raw_caps(formats: &[gst_video::VideoFormat]) -> gst::Caps {
     gst_video::VideoCapsBuilder::new()

@@ -162,12 +162,7 @@ impl Settings {
 
     /// The segmentation network these settings ask for, or why it cannot be had.
     fn load_segmenter(&self) -> Result<PersonSegmenter, gst::ErrorMessage> {
-        let model = self.segmenter.model();
-        match &self.model_location {
-            Some(path) => PersonSegmenter::from_file(model, path),
-            None => PersonSegmenter::new(model),
-        }
-        .map_err(|e| {
+        PersonSegmenter::load(self.segmenter.model(), self.model_location.as_deref()).map_err(|e| {
             gst::error_msg!(
                 gst::LibraryError::Init,
                 ("cannot load the person segmentation network: {e}")
@@ -185,6 +180,8 @@ impl Settings {
 #[derive(Default)]
 struct StatsWindow {
     clock: IntervalClock,
+    /// Frames since start, across windows.
+    total_frames: u64,
     frames: u64,
     network_runs: u64,
     person_share: f64,
@@ -197,7 +194,6 @@ struct State {
     model: BackgroundModel,
     segmenter: Option<PersonSegmenter>,
     stats: StatsWindow,
-    frames: u64,
     image: Option<(PathBuf, BackdropImage)>,
     /// The image as planes of the current layout, with the plane lengths it was made for.
     image_plate: Option<(Vec<usize>, Vec<Vec<u8>>)>,
@@ -434,22 +430,12 @@ impl ObjectImpl for BgReplace {
             "method" => s.method = value.get().expect("type checked upstream"),
             "background" => s.background = value.get().expect("type checked upstream"),
             "color" => s.color = value.get().expect("type checked upstream"),
-            "location" => {
-                s.location = value
-                    .get::<Option<String>>()
-                    .expect("type checked upstream")
-                    .map(PathBuf::from)
-            }
+            "location" => s.location = video_glue::path_of(value),
             "blur-radius" => s.blur_radius = value.get().expect("type checked upstream"),
             "learning-rate" => s.learning_rate = value.get().expect("type checked upstream"),
             "threshold" => s.threshold = value.get().expect("type checked upstream"),
             "segmenter" => s.segmenter = value.get().expect("type checked upstream"),
-            "model-location" => {
-                s.model_location = value
-                    .get::<Option<String>>()
-                    .expect("type checked upstream")
-                    .map(PathBuf::from)
-            }
+            "model-location" => s.model_location = video_glue::path_of(value),
             "person-threshold" => s.person_threshold = value.get().expect("type checked upstream"),
             "smoothing" => s.smoothing = value.get().expect("type checked upstream"),
             "segment-interval" => s.segment_interval = value.get().expect("type checked upstream"),
@@ -473,20 +459,12 @@ impl ObjectImpl for BgReplace {
             "method" => s.method.to_value(),
             "background" => s.background.to_value(),
             "color" => s.color.to_value(),
-            "location" => s
-                .location
-                .as_ref()
-                .map(|p| p.to_string_lossy().into_owned())
-                .to_value(),
+            "location" => video_glue::path_value(s.location.as_deref()),
             "blur-radius" => s.blur_radius.to_value(),
             "learning-rate" => s.learning_rate.to_value(),
             "threshold" => s.threshold.to_value(),
             "segmenter" => s.segmenter.to_value(),
-            "model-location" => s
-                .model_location
-                .as_ref()
-                .map(|p| p.to_string_lossy().into_owned())
-                .to_value(),
+            "model-location" => video_glue::path_value(s.model_location.as_deref()),
             "person-threshold" => s.person_threshold.to_value(),
             "smoothing" => s.smoothing.to_value(),
             "segment-interval" => s.segment_interval.to_value(),
@@ -648,13 +626,11 @@ impl BaseTransformImpl for BgReplace {
             write_alpha(&layout, planes, &mask);
         }
         drop(frame);
-        state.frames += 1;
         let message = state.stats.add(
             share,
             network_ran,
             started.elapsed(),
             pts,
-            state.frames,
             settings.stats_interval,
         );
         drop(guard);
@@ -696,9 +672,9 @@ impl StatsWindow {
         network_ran: bool,
         busy: Duration,
         pts: Option<gst::ClockTime>,
-        total_frames: u64,
         interval_ms: u32,
     ) -> Option<gst::Structure> {
+        self.total_frames += 1;
         self.frames += 1;
         self.network_runs += network_ran as u64;
         self.person_share += person_share;
@@ -708,13 +684,14 @@ impl StatsWindow {
         let n = self.frames.max(1) as f64;
         let s = gst::Structure::builder("bgreplace-stats")
             .field("timestamp", pts)
-            .field("frames", total_frames)
+            .field("frames", self.total_frames)
             .field("person-percent", 100.0 * self.person_share / n)
             .field("ms-per-frame", self.busy.as_secs_f64() * 1000.0 / n)
             .field("network-runs", self.network_runs)
             .build();
         *self = StatsWindow {
             clock: std::mem::take(&mut self.clock),
+            total_frames: self.total_frames,
             ..StatsWindow::default()
         };
         Some(s)

@@ -203,12 +203,7 @@ impl Settings {
 
     /// The detector these settings ask for, or why it cannot be had.
     fn load_detector(&self) -> Result<FaceDetector, gst::ErrorMessage> {
-        let kind = self.detector.kind();
-        match &self.model_location {
-            Some(path) => FaceDetector::from_file(kind, path),
-            None => FaceDetector::new(kind),
-        }
-        .map_err(|e| {
+        FaceDetector::load(self.detector.kind(), self.model_location.as_deref()).map_err(|e| {
             gst::error_msg!(
                 gst::LibraryError::Init,
                 ("cannot load the {:?} face detector: {e}", self.detector)
@@ -450,12 +445,7 @@ impl ObjectImpl for FaceRoi {
         let mut s = self.settings.lock().unwrap();
         match pspec.name() {
             "detector" => s.detector = value.get().expect("type checked upstream"),
-            "model-location" => {
-                s.model_location = value
-                    .get::<Option<String>>()
-                    .expect("type checked upstream")
-                    .map(PathBuf::from)
-            }
+            "model-location" => s.model_location = video_glue::path_of(value),
             "min-face-size" => s.min_face_size = value.get().expect("type checked upstream"),
             "score-threshold" => s.score_threshold = value.get().expect("type checked upstream"),
             "min-confidence" => s.min_confidence = value.get().expect("type checked upstream"),
@@ -480,11 +470,7 @@ impl ObjectImpl for FaceRoi {
         let s = self.settings.lock().unwrap();
         match pspec.name() {
             "detector" => s.detector.to_value(),
-            "model-location" => s
-                .model_location
-                .as_ref()
-                .map(|p| p.to_string_lossy().into_owned())
-                .to_value(),
+            "model-location" => video_glue::path_value(s.model_location.as_deref()),
             "min-face-size" => s.min_face_size.to_value(),
             "score-threshold" => s.score_threshold.to_value(),
             "min-confidence" => s.min_confidence.to_value(),
