@@ -59,9 +59,11 @@ done
 tar -xzf "$WORK/npm/$SELFIE_TGZ" -C "$WORK/src/selfie" --strip-components=1
 tar -xzf "$WORK/npm/$FACE_TGZ" -C "$WORK/src/face" --strip-components=1
 
-# sha256 lines recorded in README.md ("<hex>  <file>")
+# sha256 lines recorded in README.md ("<hex>  <file>"), only the four MediaPipe models
+# (README.md also lists the dlib model, which reproduce-dlib.sh checks)
 SUMS="$WORK/SHA256SUMS"
-grep -E '^[0-9a-f]{64}  [A-Za-z0-9_.]+\.(onnx|tflite)$' "$HERE/README.md" > "$SUMS"
+grep -E '^[0-9a-f]{64}  (selfie_segmentation(_landscape)?|face_detection_(short|full)_range)\.(onnx|tflite)$' \
+    "$HERE/README.md" > "$SUMS"
 echo "== source .tflite sha256"
 (cd "$WORK/src/selfie" && grep -E 'selfie_segmentation(_landscape)?\.tflite$' "$SUMS" | sha256sum -c -)
 (cd "$WORK/src/face" && grep -E 'face_detection_(short|full)_range\.tflite$' "$SUMS" | sha256sum -c -)

@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest="${XDG_DATA_HOME:-$HOME/.local/share}/gstreamer-1.0/plugins"
-# faceroi and bgreplace embed networks derived from MediaPipe's (Apache-2.0): their licence and
-# NOTICE go beside the plugins.
+# faceroi and bgreplace embed networks derived from MediaPipe's (Apache-2.0) and dlib's (CC0):
+# their licences and NOTICE go beside the plugins.
 notices="${XDG_DATA_HOME:-$HOME/.local/share}/doc/pixelmeet"
 crates=(gst-plugin-pixeldiff gst-plugin-faceroi gst-plugin-bgreplace)
 plugins=(libgstpixeldiff.so libgstfaceroi.so libgstbgreplace.so)
@@ -23,7 +23,7 @@ found() { env -u GST_PLUGIN_PATH gst-inspect-1.0 "$1" >/dev/null 2>&1; }
 case "${1:-}" in
   --uninstall)
     for p in "${plugins[@]}"; do rm -fv "$dest/$p"; done
-    rm -fv "$notices/MODELS-LICENSE" "$notices/MODELS-NOTICE"
+    rm -fv "$notices/MODELS-LICENSE" "$notices/MODELS-LICENSE-CC0" "$notices/MODELS-NOTICE"
     rmdir "$notices" 2>/dev/null || true
     for e in "${elements[@]}"; do
       if found "$e"; then echo "install.sh: $e is still found (another copy installed elsewhere?)" >&2; exit 1; fi
@@ -43,6 +43,7 @@ mkdir -p "$dest"
 for p in "${plugins[@]}"; do install -m 0644 -v "target/release/$p" "$dest/$p"; done
 mkdir -p "$notices"
 install -m 0644 -v models/LICENSE "$notices/MODELS-LICENSE"
+install -m 0644 -v models/LICENSE-CC0 "$notices/MODELS-LICENSE-CC0"
 install -m 0644 -v models/NOTICE "$notices/MODELS-NOTICE"
 for e in "${elements[@]}"; do
   found "$e" || { echo "install.sh: GStreamer does not find $e in $dest" >&2; exit 1; }

@@ -23,7 +23,9 @@ done
 scratch=$(mktemp -d)
 XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/install.sh
 # The embedded networks' licence travels with the plugins.
-[ -s "$scratch/data/doc/pixelmeet/MODELS-NOTICE" ] || { echo "test: the models' NOTICE was not installed" >&2; exit 1; }
+for f in MODELS-NOTICE MODELS-LICENSE MODELS-LICENSE-CC0; do
+  [ -s "$scratch/data/doc/pixelmeet/$f" ] || { echo "test: the models' $f was not installed" >&2; exit 1; }
+done
 XDG_DATA_HOME="$scratch/data" GST_REGISTRY="$scratch/registry.bin" scripts/install.sh --uninstall
 rm -rf "$scratch"
 

@@ -3,7 +3,8 @@
 
 //! The networks embedded in the plugins: MediaPipe's selfie segmenters and BlazeFace face
 //! detectors (Apache-2.0), converted from the TFLite files of their npm packages to ONNX by
-//! `models/convert.py`. `models/README.md` gives each file's source package, version and
+//! `models/convert.py`, and dlib's face descriptor (CC0, from the PyPI package
+//! `face_recognition_models`), converted by `models/dlib_to_onnx.py`. `models/README.md` gives each file's source package, version and
 //! checksums; `models/LICENSE` and `models/NOTICE` travel with the installed plugins.
 
 use crate::{Error, InputShape, Network};
@@ -89,6 +90,18 @@ pub const BLAZEFACE_FULL: Embedded = Embedded {
     outputs: &[2304 * 16, 2304],
 };
 
+/// dlib's face recognition ResNet (`dlib_face_recognition_resnet_model_v1`, CC0), 150x150: one
+/// `[1, 128]` face descriptor; RGB input in 0-255 (the network subtracts dlib's mean itself).
+pub const FACE_DESCRIPTOR: Embedded = Embedded {
+    name: "dlib_face_recognition_resnet_model_v1.onnx",
+    bytes: model_file!("dlib_face_recognition_resnet_model_v1.onnx"),
+    input: InputShape {
+        height: 150,
+        width: 150,
+    },
+    outputs: &[128],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +113,7 @@ mod tests {
             SELFIE_GENERAL,
             BLAZEFACE_SHORT,
             BLAZEFACE_FULL,
+            FACE_DESCRIPTOR,
         ] {
             let network = model.load().unwrap_or_else(|e| panic!("{e}"));
             let out = network.run(vec![0.5; model.input.len()]).expect("runs");
