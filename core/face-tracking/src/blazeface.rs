@@ -12,7 +12,7 @@ use inference::{Error, Network};
 use picture::{Rect, WorkingFrame};
 use std::path::Path;
 
-use crate::detector::Detection;
+use crate::detector::{Detection, Landmarks};
 
 /// Which of MediaPipe's two face detectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,8 +128,20 @@ impl BlazeFace {
             let (x0, y0) = placement.to_frame(cx - w / 2.0, cy - h / 2.0);
             let (x1, y1) = placement.to_frame(cx + w / 2.0, cy + h / 2.0);
             let rect = Rect::new(x0, y0, x1 - x0, y1 - y0).scaled(1.0 / frame.scale);
+            // Six keypoints follow the box, each an offset from the anchor centre.
+            let points = std::array::from_fn(|k| {
+                let (px, py) = placement.to_frame(
+                    ax * size + boxes[i * 16 + 4 + 2 * k],
+                    ay * size + boxes[i * 16 + 5 + 2 * k],
+                );
+                (px / frame.scale, py / frame.scale)
+            });
             if rect.width > 0.0 && rect.height > 0.0 {
-                candidates.push(Detection { rect, score });
+                candidates.push(Detection {
+                    rect,
+                    score,
+                    landmarks: Some(Landmarks::from_points(points)),
+                });
             }
         }
         Ok(weighted_suppression(candidates))
@@ -164,6 +176,20 @@ fn weighted_suppression(mut candidates: Vec<Detection>) -> Vec<Detection> {
         let total: f32 = cluster.iter().map(|d| d.score).sum();
         let mean =
             |f: fn(&Rect) -> f32| cluster.iter().map(|d| f(&d.rect) * d.score).sum::<f32>() / total;
+        // Keypoints are averaged by the same weights, over the boxes that have them.
+        let with_points: Vec<(Landmarks, f32)> = cluster
+            .iter()
+            .filter_map(|d| Some((d.landmarks?, d.score)))
+            .collect();
+        let landmarks = (!with_points.is_empty()).then(|| {
+            let weight: f32 = with_points.iter().map(|p| p.1).sum();
+            Landmarks::from_points(std::array::from_fn(|k| {
+                with_points.iter().fold((0.0, 0.0), |(x, y), (l, s)| {
+                    let p = l.points()[k];
+                    (x + p.0 * s / weight, y + p.1 * s / weight)
+                })
+            }))
+        });
         kept.push(Detection {
             rect: Rect::new(
                 mean(|r| r.x),
@@ -172,6 +198,7 @@ fn weighted_suppression(mut candidates: Vec<Detection>) -> Vec<Detection> {
                 mean(|r| r.height),
             ),
             score: best.score,
+            landmarks,
         });
     }
     kept
@@ -199,11 +226,17 @@ mod tests {
         let d = |x: f32, score: f32| Detection {
             rect: Rect::new(x, 0.0, 10.0, 10.0),
             score,
+            landmarks: Some(Landmarks::from_points([(x, 5.0); 6])),
         };
         let kept = weighted_suppression(vec![d(0.0, 0.9), d(1.0, 0.3), d(50.0, 0.6)]);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].score, 0.9);
         assert!((kept[0].rect.x - 0.25).abs() < 1e-5, "{:?}", kept[0]);
+        let eye = kept[0].landmarks.expect("merged keypoints").right_eye;
+        assert!(
+            (eye.0 - 0.25).abs() < 1e-5,
+            "keypoints merge by the same weights"
+        );
         assert_eq!(kept[1].rect.x, 50.0);
     }
 
@@ -212,10 +245,12 @@ mod tests {
         let nan = Detection {
             rect: Rect::new(f32::NAN, 0.0, 10.0, 10.0),
             score: 0.99,
+            landmarks: None,
         };
         let fine = Detection {
             rect: Rect::new(0.0, 0.0, 10.0, 10.0),
             score: 0.5,
+            landmarks: None,
         };
         assert_eq!(weighted_suppression(vec![nan, fine]), vec![fine]);
     }

@@ -27,6 +27,44 @@ pub struct Detection {
     /// BlazeFace: the probability of a face (0-1). SeetaFace: the cascade's score, about 2 at
     /// the edge of what is a face, 10-30 for a clear one.
     pub score: f32,
+    /// BlazeFace's six keypoints, in frame pixels; the cascade gives none.
+    pub landmarks: Option<Landmarks>,
+}
+
+/// Face keypoints in BlazeFace's order, in frame pixels. "Right" is the person's right: the
+/// eye on the left of the picture.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Landmarks {
+    pub right_eye: (f32, f32),
+    pub left_eye: (f32, f32),
+    pub nose_tip: (f32, f32),
+    pub mouth: (f32, f32),
+    pub right_ear: (f32, f32),
+    pub left_ear: (f32, f32),
+}
+
+impl Landmarks {
+    pub fn from_points(p: [(f32, f32); 6]) -> Self {
+        Landmarks {
+            right_eye: p[0],
+            left_eye: p[1],
+            nose_tip: p[2],
+            mouth: p[3],
+            right_ear: p[4],
+            left_ear: p[5],
+        }
+    }
+
+    pub fn points(&self) -> [(f32, f32); 6] {
+        [
+            self.right_eye,
+            self.left_eye,
+            self.nose_tip,
+            self.mouth,
+            self.right_ear,
+            self.left_ear,
+        ]
+    }
 }
 
 /// Which detector finds the faces.
@@ -210,6 +248,7 @@ impl SeetaFace {
                     )
                     .scaled(1.0 / scale),
                     score: face.score() as f32,
+                    landmarks: None,
                 }
             })
             .collect();

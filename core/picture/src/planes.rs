@@ -433,6 +433,59 @@ impl PictureLayout {
         }
     }
 
+    /// Tightly packed RGB, 3 bytes a pixel (a decoded photo), in one plane.
+    pub fn rgb(width: u32, height: u32) -> Self {
+        let component = |channel, offset| Component {
+            channel,
+            plane: 0,
+            offset,
+            step: 3,
+            x_shift: 0,
+            y_shift: 0,
+        };
+        PictureLayout {
+            width,
+            height,
+            components: vec![
+                component(Channel::Red, 0),
+                component(Channel::Green, 1),
+                component(Channel::Blue, 2),
+            ],
+            strides: vec![width as usize * 3],
+        }
+    }
+
+    /// Red, green and blue (0-255) at frame position (`x`, `y`), pixel centres at .5: each
+    /// component interpolated bilinearly on its own grid, clamped at the edges; grey formats
+    /// come back grey. For resampling a small region at any angle (a face chip) where
+    /// [`working_frame`](Self::working_frame) would read the whole picture. Call
+    /// [`check`](Self::check) first.
+    pub fn rgb_at(&self, planes: &[&[u8]], x: f32, y: f32) -> [f32; 3] {
+        let at = |c: &Component| -> f32 {
+            let (w, h) = self.component_size(c);
+            if w == 0 || h == 0 {
+                return 0.0;
+            }
+            let gx = (x / (1 << c.x_shift) as f32 - 0.5).clamp(0.0, (w - 1) as f32);
+            let gy = (y / (1 << c.y_shift) as f32 - 0.5).clamp(0.0, (h - 1) as f32);
+            let (x0, y0) = (gx as usize, gy as usize);
+            let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+            let (fx, fy) = (gx - x0 as f32, gy - y0 as f32);
+            let p = planes[c.plane];
+            let v = |sx, sy| p[self.sample_index(c, sx, sy)] as f32;
+            let top = v(x0, y0) + (v(x1, y0) - v(x0, y0)) * fx;
+            let bottom = v(x0, y1) + (v(x1, y1) - v(x0, y1)) * fx;
+            top + (bottom - top) * fy
+        };
+        if let Some(luma) = self.component(Channel::Luma) {
+            let chroma = |ch| self.component(ch).map_or(128.0, at);
+            ycbcr_to_rgb(at(luma), chroma(Channel::Cb), chroma(Channel::Cr))
+        } else {
+            [Channel::Red, Channel::Green, Channel::Blue]
+                .map(|ch| self.component(ch).map_or(0.0, at))
+        }
+    }
+
     /// Byte index of component `c`'s sample at column `x`, row `y` of its grid.
     pub fn sample_index(&self, c: &Component, x: usize, y: usize) -> usize {
         y * self.strides[c.plane] + c.offset + x * c.step
@@ -673,5 +726,33 @@ mod tests {
         assert_eq!(&planes[0][..2], &[25, 25]);
         assert_eq!(&planes[0][4..6], &[25, 25]);
         assert_eq!(planes[0][2], 20, "outside the block is untouched");
+    }
+
+    #[test]
+    fn rgb_at_interpolates_between_pixel_centres_and_reads_back_a_painted_colour() {
+        let layout = PictureLayout::rgb(2, 1);
+        let data = vec![0, 100, 200, 100, 200, 0];
+        let planes = [data.as_slice()];
+        assert_eq!(layout.rgb_at(&planes, 0.5, 0.5), [0.0, 100.0, 200.0]);
+        assert_eq!(layout.rgb_at(&planes, 1.0, 0.5), [50.0, 150.0, 100.0]);
+        assert_eq!(
+            layout.rgb_at(&planes, -5.0, 9.0),
+            [0.0, 100.0, 200.0],
+            "clamped at the edge"
+        );
+        let (yuv, mut yuv_planes) = i420(6, 4);
+        let mut views: Vec<&mut [u8]> = yuv_planes.iter_mut().map(|p| p.as_mut_slice()).collect();
+        let all = PixelRect {
+            x: 0,
+            y: 0,
+            width: 6,
+            height: 4,
+        };
+        yuv.fill(&mut views, all, [200, 40, 90]);
+        let views: Vec<&[u8]> = yuv_planes.iter().map(|p| p.as_slice()).collect();
+        let rgb = yuv.rgb_at(&views, 3.3, 1.7);
+        for (got, want) in rgb.iter().zip([200.0, 40.0, 90.0]) {
+            assert!((got - want).abs() < 3.0, "{rgb:?}");
+        }
     }
 }
