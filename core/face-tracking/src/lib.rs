@@ -28,14 +28,19 @@
 mod appearance;
 pub mod blazeface;
 mod detector;
+pub mod identity;
 pub mod synthetic;
 mod tracker;
 
 pub use appearance::Appearance;
 pub use detector::{
-    Detection, DetectorKind, DetectorSettings, Error, FaceDetector, SeetaFace, WINDOW,
+    Detection, DetectorKind, DetectorSettings, Error, FaceDetector, Landmarks, SeetaFace, WINDOW,
 };
+pub use identity::{Descriptor, FaceRecognizer, Picture};
 pub use picture::{
     Channel, Component, Gray, LayoutError, PictureLayout, PixelRect, Rect, WorkingFrame,
 };
-pub use tracker::{Enroll, Face, Faces, Mode, Tracker, TrackerSettings};
+pub use tracker::{
+    Enroll, Face, Faces, Identify, Mode, NoIdentity, OwnerStatus, Tracker, TrackerSettings,
+    DEFAULT_IDENTITY_THRESHOLD,
+};

@@ -3,10 +3,13 @@
 
 //! Turns detections, which come every few frames and jitter, into tracks: stable ids, smoothed
 //! boxes that follow motion between detections (template matching on the working image), short
-//! misses bridged, and in owner mode one person followed by position and appearance.
+//! misses bridged, and in owner mode one person followed by identity (face descriptors, see
+//! [`crate::identity`]) and failing closed: a face is reported as the owner only while its
+//! track is the one identity last said is the owner and nothing since cast doubt on it.
 
 use crate::appearance::Appearance;
 use crate::detector::Detection;
+use crate::identity::{is_frontal, Descriptor};
 use picture::Rect;
 use picture::{Gray, WorkingFrame};
 
@@ -38,7 +41,14 @@ pub struct TrackerSettings {
     pub max_faces: usize,
     /// A face not detected for more than this many frames is gone.
     pub max_missed_frames: u32,
+    /// Owner mode: a face whose descriptor lies closer than this to one of the owner's is them
+    /// (euclidean distance; see `faceroi-bench` for the false accepts and rejects it gives).
+    pub identity_threshold: f32,
 }
+
+/// The identity threshold faceroi-bench measured: no stranger of the shared clips and photos
+/// accepted as one of the clips' people, a false reject in about one comparison in eight.
+pub const DEFAULT_IDENTITY_THRESHOLD: f32 = 0.45;
 
 impl Default for TrackerSettings {
     fn default() -> Self {
@@ -47,7 +57,29 @@ impl Default for TrackerSettings {
             enroll: Enroll::Largest,
             max_faces: 8,
             max_missed_frames: 15,
+            identity_threshold: DEFAULT_IDENTITY_THRESHOLD,
         }
+    }
+}
+
+/// Describes this frame's detected faces on request (owner mode), from the full-resolution
+/// picture; `None` when it cannot.
+pub trait Identify {
+    fn describe(&mut self, face: &Detection) -> Option<Descriptor>;
+}
+
+/// No identity: owner mode then never finds the owner and masks every face.
+pub struct NoIdentity;
+
+impl Identify for NoIdentity {
+    fn describe(&mut self, _: &Detection) -> Option<Descriptor> {
+        None
+    }
+}
+
+impl<F: FnMut(&Detection) -> Option<Descriptor>> Identify for F {
+    fn describe(&mut self, face: &Detection) -> Option<Descriptor> {
+        self(face)
     }
 }
 
@@ -83,11 +115,30 @@ const SIZE_RATE: f32 = 0.15;
 // The reported box moves only when the filtered one is this fraction of the face away, so a
 // still face gets a box that does not move at all.
 const DEADBAND: f32 = 0.03;
-// Appearance rules for the owner, as Bhattacharyya coefficients (see appearance.rs).
-const OWNER_MIN_SIMILARITY: f32 = 0.55;
-const OWNER_SWAP_MARGIN: f32 = 0.12;
-const OWNER_LEARN_SIMILARITY: f32 = 0.75;
-const OWNER_LEARN_RATE: f32 = 0.05;
+// Owner identity. A detection that looks this little like its track (Bhattacharyya
+// coefficient of colour histograms, see appearance.rs) may be another person in its place.
+const DOUBT_SIMILARITY: f32 = 0.6;
+// A template match this much worse than the track's usual one means the face changed.
+const DOUBT_COST_RATIO: f32 = 2.5;
+const DOUBT_MIN_COST: f32 = 10.0;
+// How often identity is checked again, in frames: the owner's track, strangers while the
+// owner is in view, and strangers while the owner is missing. Faces that came within this
+// margin of the threshold are checked at every detection while the owner is missing: the
+// owner seen at an awkward angle, most likely.
+const OWNER_RECHECK_FRAMES: u64 = 30;
+const STRANGER_RECHECK_FRAMES: u64 = 90;
+const SEARCH_RECHECK_FRAMES: u64 = 30;
+const NEAR_MARGIN: f32 = 0.2;
+// At most this many descriptors a detection run: bounds the cost with many faces in view.
+const MAX_CHECKS_PER_RUN: usize = 2;
+// Descriptors of the owner kept to compare with (the enrolled one and the latest learnt):
+// learnt only from checks this far inside the threshold, so a stranger is never learnt.
+// Learnt only from a track identity had already put the owner on, checked again without
+// doubt and found within the threshold: two confirmations, so a stranger is not learnt.
+const GALLERY_SIZE: usize = 8;
+// The owner's own track, checked without doubt, keeps them up to this far past the threshold
+// (track continuity is evidence too); a track in doubt gets the threshold itself.
+const KEEP_MARGIN: f32 = 0.1;
 // Template following: samples per template side, and the worst mean difference (after
 // removing brightness) that still counts as the same face.
 const TEMPLATE_SAMPLES: usize = 16;
@@ -112,14 +163,64 @@ struct Track {
     last_seen: u64,
     template: Option<Template>,
     appearance: Option<Appearance>,
+    /// Mean template-match cost while following: what "the same face" costs for this track.
+    usual_cost: Option<f32>,
+    /// This frame's detection, by index, when one continued the track.
+    matched: Option<usize>,
+    identity: Verdict,
+    /// Frame and distance to the owner of the last identity check.
+    checked_at: Option<u64>,
+    distance: f32,
+    /// Something happened that another person could be behind (a jump in the face's look, a
+    /// crossing): the verdict stands only after the next check.
+    doubt: bool,
+}
+
+/// What identity last said about a track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Unknown,
+    Owner,
+    Stranger,
 }
 
 #[derive(Clone, Debug)]
 struct Owner {
     /// The id reported for the owner, kept whatever track currently carries them.
     id: u64,
+    /// The track identity last put the owner on.
     track: Option<u64>,
-    appearance: Appearance,
+    /// The enrolled descriptor first, then the latest learnt ones.
+    gallery: Vec<Descriptor>,
+    /// Distance of the last check that found the owner.
+    distance: f32,
+}
+
+impl Owner {
+    fn distance(&self, d: &Descriptor) -> f32 {
+        self.gallery
+            .iter()
+            .map(|g| g.distance(d))
+            .fold(f32::INFINITY, f32::min)
+    }
+
+    fn learn(&mut self, d: Descriptor) {
+        if self.gallery.len() >= GALLERY_SIZE {
+            self.gallery.remove(1);
+        }
+        self.gallery.push(d);
+    }
+}
+
+/// Where owner mode stands, for messages.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OwnerStatus {
+    /// The id reported for the owner, once enrolled.
+    pub id: Option<u64>,
+    /// The owner's face is reported this frame.
+    pub present: bool,
+    /// Distance of the last check that found them.
+    pub distance: Option<f32>,
 }
 
 #[derive(Debug, Default)]
@@ -128,7 +229,10 @@ pub struct Tracker {
     next_id: u64,
     frame: u64,
     owner: Option<Owner>,
+    /// The owner's descriptor from a photo: enrolment starts from it instead of a face here.
+    photo: Option<Descriptor>,
     enroll_requested: bool,
+    wants_detection: bool,
 }
 
 impl Tracker {
@@ -139,14 +243,25 @@ impl Tracker {
         }
     }
 
-    /// Forgets every face (new stream, new geometry); ids keep counting up.
+    /// Forgets every face (new stream, new geometry); ids keep counting up. Who the owner is
+    /// stays: only where they are is forgotten.
     pub fn reset(&mut self) {
         self.tracks.clear();
-        self.owner = None;
+        if let Some(o) = &mut self.owner {
+            o.track = None;
+        }
     }
 
-    /// Drops the current owner; the next frame with a face enrolls a new one.
+    /// Drops the current owner; the next frame with a face enrolls a new one (or the photo's
+    /// descriptor, when one was given).
     pub fn request_enroll(&mut self) {
+        self.enroll_requested = true;
+    }
+
+    /// Enrols the owner from a descriptor of their photo, replacing any owner.
+    pub fn set_owner_photo(&mut self, photo: Option<Descriptor>) {
+        self.photo = photo;
+        self.owner = None;
         self.enroll_requested = true;
     }
 
@@ -155,16 +270,47 @@ impl Tracker {
         self.owner.as_ref().map(|o| o.id)
     }
 
-    /// Advances one frame. `detections` are this frame's (in frame pixels) when the detector
-    /// ran, `None` on the frames in between.
+    /// Where owner mode stands after the last frame.
+    pub fn owner_status(&self) -> OwnerStatus {
+        let present = self.owner.as_ref().is_some_and(|o| {
+            o.track
+                .is_some_and(|id| self.tracks.iter().any(|t| t.id == id && t.shows_owner()))
+        });
+        OwnerStatus {
+            id: self.owner_id(),
+            present,
+            distance: self.owner.as_ref().map(|o| o.distance),
+        }
+    }
+
+    /// True when a track is in doubt: the detector (and identity) should run on the next
+    /// frame rather than wait for its interval.
+    pub fn wants_detection(&self) -> bool {
+        self.wants_detection
+    }
+
+    /// Advances one frame without identity (every mode but owner).
     pub fn update(
         &mut self,
         frame: &WorkingFrame,
         detections: Option<&[Detection]>,
         settings: &TrackerSettings,
     ) -> Faces {
+        self.update_with(frame, detections, &mut NoIdentity, settings)
+    }
+
+    /// Advances one frame. `detections` are this frame's (in frame pixels) when the detector
+    /// ran, `None` on the frames in between; `identity` describes them in owner mode.
+    pub fn update_with(
+        &mut self,
+        frame: &WorkingFrame,
+        detections: Option<&[Detection]>,
+        identity: &mut dyn Identify,
+        settings: &TrackerSettings,
+    ) -> Faces {
         self.frame += 1;
         for t in &mut self.tracks {
+            t.matched = None;
             follow_motion(t, frame);
         }
         if let Some(detections) = detections {
@@ -186,7 +332,7 @@ impl Tracker {
                     others: Vec::new(),
                 }
             }
-            Mode::Owner => self.follow_owner(detections.is_some(), settings),
+            Mode::Owner => self.follow_owner(detections.unwrap_or(&[]), identity, settings),
         }
     }
 
@@ -195,9 +341,8 @@ impl Tracker {
             .iter()
             .map(|d| Appearance::measure(frame, &d.rect))
             .collect();
-        let owner = self.owner.as_ref();
         // Candidate pairs scored by overlap, with appearance as the tie-breaker when people
-        // are close; the owner's track only takes detections that look like the owner.
+        // are close.
         let mut pairs = Vec::new();
         for (ti, t) in self.tracks.iter().enumerate() {
             for (di, d) in detections.iter().enumerate() {
@@ -209,24 +354,21 @@ impl Tracker {
                     .appearance
                     .as_ref()
                     .map_or(0.5, |a| a.similarity(&appearances[di]));
-                if let Some(o) = owner.filter(|o| o.track == Some(t.id)) {
-                    if o.appearance.similarity(&appearances[di]) < OWNER_MIN_SIMILARITY {
-                        continue;
-                    }
-                }
-                pairs.push((iou + 0.5 * looks, ti, di));
+                pairs.push((iou + 0.5 * looks, ti, di, looks));
             }
         }
         pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut track_taken = vec![false; self.tracks.len()];
         let mut detection_taken = vec![false; detections.len()];
-        for (_, ti, di) in pairs {
+        for (_, ti, di, looks) in pairs {
             if track_taken[ti] || detection_taken[di] {
                 continue;
             }
             track_taken[ti] = true;
             detection_taken[di] = true;
             let t = &mut self.tracks[ti];
+            t.matched = Some(di);
+            t.doubt |= looks < DOUBT_SIMILARITY;
             t.correct(&detections[di], frame, self.frame);
             match &mut t.appearance {
                 Some(a) => a.blend(&appearances[di], 0.2),
@@ -257,6 +399,12 @@ impl Tracker {
                 last_seen: self.frame,
                 template: None,
                 appearance: Some(appearances[di].clone()),
+                usual_cost: None,
+                matched: Some(di),
+                identity: Verdict::Unknown,
+                checked_at: None,
+                distance: f32::INFINITY,
+                doubt: false,
             };
             t.template = take_template(frame, &t.rect);
             self.next_id += 1;
@@ -264,43 +412,47 @@ impl Tracker {
         }
     }
 
-    fn follow_owner(&mut self, detected: bool, settings: &TrackerSettings) -> Faces {
+    fn follow_owner(
+        &mut self,
+        detections: &[Detection],
+        identity: &mut dyn Identify,
+        settings: &TrackerSettings,
+    ) -> Faces {
         if std::mem::take(&mut self.enroll_requested) {
-            self.owner = None;
-        }
-        if self.owner.is_none() {
-            let candidate = match settings.enroll {
-                Enroll::Largest => self
-                    .tracks
-                    .iter()
-                    .max_by(|a, b| a.rect.area().total_cmp(&b.rect.area())),
-                Enroll::First => self.tracks.iter().min_by_key(|t| t.id),
-            };
-            if let Some(t) = candidate.filter(|t| t.appearance.is_some()) {
-                self.owner = Some(Owner {
-                    id: t.id,
-                    track: Some(t.id),
-                    appearance: t.appearance.clone().expect("filtered"),
-                });
+            self.owner = self.photo.clone().map(|d| Owner {
+                id: self.next_id,
+                track: None,
+                gallery: vec![d],
+                distance: 0.0,
+            });
+            if self.owner.is_some() {
+                self.next_id += 1;
+            }
+            for t in &mut self.tracks {
+                t.identity = Verdict::Unknown;
             }
         }
-        let (tracks, now) = (&self.tracks, self.frame);
-        if let Some(owner) = &mut self.owner {
-            if owner
-                .track
-                .is_some_and(|id| !tracks.iter().any(|t| t.id == id))
+        if let Some(o) = &mut self.owner {
+            if o.track
+                .is_some_and(|id| !self.tracks.iter().any(|t| t.id == id))
             {
-                owner.track = None;
-            }
-            if detected {
-                rebind_owner(owner, tracks, now);
+                o.track = None;
             }
         }
-        let owner_track = self.owner.as_ref().and_then(|o| o.track);
+        self.doubt_crossings();
+        if !detections.is_empty() {
+            if self.owner.is_none() {
+                self.enroll(detections, identity, settings);
+            }
+            self.check_identities(detections, identity, settings);
+        }
+        self.wants_detection = self.tracks.iter().any(|t| t.doubt);
+        let owner = self.owner.as_ref();
+        let owner_track = owner.and_then(|o| o.track);
         let mut faces = Faces::default();
         for t in &self.tracks {
-            if Some(t.id) == owner_track {
-                let id = self.owner.as_ref().map_or(t.id, |o| o.id);
+            if Some(t.id) == owner_track && t.shows_owner() {
+                let id = owner.map_or(t.id, |o| o.id);
                 faces.reported.push(Face { id, ..t.face() });
             } else {
                 faces.others.push(t.rect);
@@ -308,48 +460,146 @@ impl Tracker {
         }
         faces
     }
-}
 
-/// Keeps the owner on the track that looks most like them: takes over a better-looking track
-/// (after a crossing swapped boxes), finds them again after they left, and learns slowly.
-fn rebind_owner(owner: &mut Owner, tracks: &[Track], now: u64) {
-    let look = |t: &Track| {
-        t.appearance
-            .as_ref()
-            .map_or(0.0, |a| owner.appearance.similarity(a))
-    };
-    let current = owner
-        .track
-        .and_then(|id| tracks.iter().find(|t| t.id == id));
-    let current_look = current.map_or(0.0, look);
-    let best_other = tracks
-        .iter()
-        .filter(|t| Some(t.id) != owner.track && t.last_seen == now)
-        .map(|t| (look(t), t))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((other_look, other)) = best_other {
-        // Leave a track only when it stopped looking like the owner (a crossing swapped the
-        // boxes) and another clearly looks more like them.
-        let current_doubtful = current_look < OWNER_MIN_SIMILARITY;
-        let wanted = current_look + OWNER_SWAP_MARGIN;
-        if current_doubtful && other_look >= OWNER_MIN_SIMILARITY && other_look > wanted {
-            owner.track = Some(other.id);
-            return;
+    /// Overlapping faces may swap tracks: both are checked again before either is the owner
+    /// (faces side by side, however close, do not overlap).
+    fn doubt_crossings(&mut self) {
+        let rects: Vec<(u64, Rect)> = self.tracks.iter().map(|t| (t.id, t.rect)).collect();
+        for t in &mut self.tracks {
+            let near = |(id, r): &(u64, Rect)| *id != t.id && r.iou(&t.rect) > 0.0;
+            if rects.iter().any(near) {
+                t.doubt = true;
+            }
         }
     }
-    if let Some(t) = current.filter(|t| t.last_seen == now) {
-        let alone = tracks
-            .iter()
-            .all(|o| o.id == t.id || o.rect.iou(&t.rect) == 0.0);
-        if current_look >= OWNER_LEARN_SIMILARITY && alone {
-            if let Some(a) = &t.appearance {
-                owner.appearance.blend(a, OWNER_LEARN_RATE);
+
+    /// No owner yet: the face the enrol rule picks becomes them, once it is seen from the
+    /// front (its descriptor is what everything after is compared with).
+    fn enroll(
+        &mut self,
+        detections: &[Detection],
+        identity: &mut dyn Identify,
+        settings: &TrackerSettings,
+    ) {
+        let seen = self.tracks.iter().filter(|t| t.matched.is_some());
+        let candidate = match settings.enroll {
+            Enroll::Largest => seen.max_by(|a, b| a.rect.area().total_cmp(&b.rect.area())),
+            Enroll::First => seen.min_by_key(|t| t.id),
+        };
+        let Some((id, d)) = candidate.map(|t| (t.id, detections[t.matched.expect("seen")])) else {
+            return;
+        };
+        if !is_frontal(&d) {
+            return;
+        }
+        let Some(descriptor) = identity.describe(&d) else {
+            return;
+        };
+        self.owner = Some(Owner {
+            id,
+            track: Some(id),
+            gallery: vec![descriptor],
+            distance: 0.0,
+        });
+        let now = self.frame;
+        if let Some(t) = self.tracks.iter_mut().find(|t| t.id == id) {
+            t.identity = Verdict::Owner;
+            t.checked_at = Some(now);
+            t.doubt = false;
+        }
+    }
+
+    /// Describes the tracks most in need of it (the owner's in doubt, unknown faces, the
+    /// owner's due again, strangers due again) and moves the owner to the track identity
+    /// says is them, or to none.
+    fn check_identities(
+        &mut self,
+        detections: &[Detection],
+        identity: &mut dyn Identify,
+        settings: &TrackerSettings,
+    ) {
+        let Some(owner) = &mut self.owner else {
+            return;
+        };
+        let now = self.frame;
+        let since = |t: &Track| t.checked_at.map_or(u64::MAX, |c| now - c);
+        let priority = |t: &Track| -> Option<u8> {
+            let is_owner_track = owner.track == Some(t.id);
+            match (is_owner_track, t.identity, t.doubt) {
+                (true, _, true) => Some(0),
+                (_, Verdict::Unknown, _) => Some(1),
+                (true, _, false) if since(t) >= OWNER_RECHECK_FRAMES => Some(2),
+                (false, _, true) => Some(3),
+                (false, _, false) => {
+                    let near = t.distance < settings.identity_threshold + NEAR_MARGIN;
+                    let every = match (owner.track.is_some(), near) {
+                        (true, _) => STRANGER_RECHECK_FRAMES,
+                        (false, true) => 1,
+                        (false, false) => SEARCH_RECHECK_FRAMES,
+                    };
+                    (since(t) >= every).then_some(4)
+                }
+                _ => None,
             }
+        };
+        let mut due: Vec<(u8, u64, usize)> = self
+            .tracks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.matched.is_some_and(|di| is_frontal(&detections[di])))
+            .filter_map(|(i, t)| Some((priority(t)?, u64::MAX - since(t), i)))
+            .collect();
+        due.sort_unstable();
+        let mut best: Option<(f32, usize, Option<Descriptor>)> = None;
+        for &(_, _, i) in due.iter().take(MAX_CHECKS_PER_RUN) {
+            let t = &mut self.tracks[i];
+            let Some(descriptor) = identity.describe(&detections[t.matched.expect("due")]) else {
+                continue;
+            };
+            let distance = owner.distance(&descriptor);
+            let confirmed = owner.track == Some(t.id) && !t.doubt;
+            let limit = settings.identity_threshold + if confirmed { KEEP_MARGIN } else { 0.0 };
+            t.checked_at = Some(now);
+            t.distance = distance;
+            t.doubt = false;
+            if distance < limit {
+                t.identity = Verdict::Owner;
+                if best.as_ref().is_none_or(|b| distance < b.0) {
+                    let learn = confirmed && distance < settings.identity_threshold;
+                    best = Some((distance, i, learn.then_some(descriptor)));
+                }
+            } else {
+                t.identity = Verdict::Stranger;
+                if owner.track == Some(t.id) {
+                    owner.track = None;
+                }
+            }
+        }
+        let Some((distance, i, learnt)) = best else {
+            return;
+        };
+        // One person, one track: a track identity just confirmed takes the owner from any
+        // other, which is then unknown until checked.
+        let id = self.tracks[i].id;
+        for t in &mut self.tracks {
+            if t.id != id && t.identity == Verdict::Owner {
+                t.identity = Verdict::Unknown;
+            }
+        }
+        owner.track = Some(id);
+        owner.distance = distance;
+        if let Some(descriptor) = learnt {
+            owner.learn(descriptor);
         }
     }
 }
 
 impl Track {
+    /// Identity said this is the owner and nothing since put it in doubt.
+    fn shows_owner(&self) -> bool {
+        self.identity == Verdict::Owner && !self.doubt
+    }
+
     fn face(&self) -> Face {
         Face {
             id: self.id,
@@ -465,6 +715,14 @@ fn follow_template(t: &mut Track, frame: &WorkingFrame) {
                 consider(bx + dx, by + dy, &mut best);
             }
         }
+    }
+    if let Some((cost, _, _)) = best {
+        // A face that suddenly matches its template much worse may be someone else's.
+        let usual = *t.usual_cost.get_or_insert(cost);
+        if cost > DOUBT_MIN_COST && cost > DOUBT_COST_RATIO * usual {
+            t.doubt = true;
+        }
+        t.usual_cost = Some(usual + (cost - usual) * 0.2);
     }
     match best {
         Some((cost, bx, by)) if cost <= MAX_TEMPLATE_DIFFERENCE => {
