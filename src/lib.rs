@@ -6,6 +6,8 @@
 pub mod composite;
 pub mod contact;
 pub mod faces;
+pub mod identity;
+pub mod owner_scene;
 pub mod plot;
 pub mod quality;
 pub mod rd;

@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: MPL-2.0
 
 use face_tracking::{
-    DetectorKind, DetectorSettings, Face, FaceDetector, Faces, PictureLayout, PixelRect, Rect,
-    Tracker, TrackerSettings,
+    Descriptor, Detection, DetectorKind, DetectorSettings, Face, FaceDetector, FaceRecognizer,
+    Faces, Picture, PictureLayout, PixelRect, Rect, Tracker, TrackerSettings,
+    DEFAULT_IDENTITY_THRESHOLD,
 };
 use gst::glib;
 use gst::prelude::*;
@@ -29,8 +30,10 @@ const DEFAULT_UPDATES: Updates = Updates::EveryFrame;
 const DEFAULT_DRAW: bool = false;
 const DEFAULT_MODE: Mode = Mode::All;
 const DEFAULT_ENROLL: Enroll = Enroll::Largest;
-const DEFAULT_MASK_OTHERS: MaskOthers = MaskOthers::None;
+// Owner mode is for hiding everyone else: by default it does.
+const DEFAULT_MASK_OTHERS: MaskOthers = MaskOthers::Pixelate;
 const DEFAULT_NO_FACE_ACTION: NoFaceAction = NoFaceAction::Pass;
+const DEFAULT_OWNER_ABSENT_ACTION: NoFaceAction = NoFaceAction::Pass;
 // A face missing from this many detections in a row (and at least half a second at 30 fps) is
 // gone: long enough to bridge a turned head or a hand in front of the face.
 const MISSED_DETECTIONS: u32 = 3;
@@ -167,6 +170,9 @@ struct Settings {
     enroll: Enroll,
     mask_others: MaskOthers,
     no_face_action: NoFaceAction,
+    owner_absent_action: NoFaceAction,
+    owner_photo: Option<PathBuf>,
+    identity_threshold: f64,
 }
 
 impl Default for Settings {
@@ -187,6 +193,9 @@ impl Default for Settings {
             enroll: DEFAULT_ENROLL,
             mask_others: DEFAULT_MASK_OTHERS,
             no_face_action: DEFAULT_NO_FACE_ACTION,
+            owner_absent_action: DEFAULT_OWNER_ABSENT_ACTION,
+            owner_photo: None,
+            identity_threshold: DEFAULT_IDENTITY_THRESHOLD as f64,
         }
     }
 }
@@ -223,14 +232,63 @@ impl Settings {
             },
             max_faces: self.max_faces as usize,
             max_missed_frames: (self.detection_interval * MISSED_DETECTIONS).max(MIN_MISSED_FRAMES),
+            identity_threshold: self.identity_threshold as f32,
         }
     }
+
+    /// The descriptor of the largest face seen from the front in `owner-photo`.
+    fn photo_descriptor(
+        &self,
+        detector: &mut FaceDetector,
+        recognizer: &FaceRecognizer,
+    ) -> Result<Option<Descriptor>, gst::ErrorMessage> {
+        let Some(path) = &self.owner_photo else {
+            return Ok(None);
+        };
+        let fail = |why: String| {
+            gst::error_msg!(
+                gst::ResourceError::OpenRead,
+                ["owner-photo {}: {why}", path.display()]
+            )
+        };
+        let image = image::open(path)
+            .map_err(|e| fail(e.to_string()))?
+            .to_rgb8();
+        let layout = PictureLayout::rgb(image.width(), image.height());
+        let planes = [image.as_raw().as_slice()];
+        let picture = Picture {
+            layout: &layout,
+            planes: &planes,
+        };
+        let faces = face_tracking::identity::frontal_faces(detector, picture, &self.detector())
+            .map_err(|e| fail(e.to_string()))?;
+        let face = faces
+            .first()
+            .ok_or_else(|| fail("no face seen from the front".into()))?;
+        let descriptor = recognizer
+            .describe_steadily(picture, face)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Some(descriptor))
+    }
+}
+
+fn load_recognizer() -> Result<FaceRecognizer, gst::ErrorMessage> {
+    FaceRecognizer::load(None).map_err(|e| {
+        gst::error_msg!(
+            gst::LibraryError::Init,
+            ("cannot load the face descriptor network: {e}")
+        )
+    })
 }
 
 /// What a negotiated format means for reading and painting.
 struct State {
     detector: FaceDetector,
+    /// Loaded when owner mode first needs it (or at start for `owner-photo`).
+    recognizer: Option<FaceRecognizer>,
     tracker: Tracker,
+    /// Whether the owner was reported on the previous frame: `faceroi-owner` messages.
+    owner_present: Option<bool>,
     format: Option<Format>,
     frames: u64,
     /// Number of faces reported for the previous frame: `updates=on-change` and presence.
@@ -242,7 +300,9 @@ impl State {
     fn new(detector: FaceDetector) -> Self {
         State {
             detector,
+            recognizer: None,
             tracker: Tracker::new(),
+            owner_present: None,
             format: None,
             frames: 0,
             last_count: None,
@@ -417,6 +477,38 @@ impl ObjectImpl for FaceRoi {
                     .blurb("What happens to frames while no face is reported")
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default(
+                    "owner-absent-action",
+                    DEFAULT_OWNER_ABSENT_ACTION,
+                )
+                .nick("Owner-absent action")
+                .blurb(
+                    "In mode=owner, what happens to frames while the owner is not seen: pass \
+                     (every face masked as mask-others says), drop or blank",
+                )
+                .mutable_playing()
+                .build(),
+                glib::ParamSpecString::builder("owner-photo")
+                    .nick("Owner photo")
+                    .blurb(
+                        "In mode=owner, a photo (PNG or JPEG) whose largest frontal face is the \
+                         owner, instead of enrolling a face of the stream (unset = enroll as \
+                         the enroll property says); read when the element starts",
+                    )
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("identity-threshold")
+                    .nick("Identity threshold")
+                    .blurb(
+                        "In mode=owner, a face is the owner when its descriptor lies closer than \
+                         this to theirs (euclidean distance, 0.2-1.0; lower refuses strangers \
+                         more surely and the owner more often; dlib's own is 0.6)",
+                    )
+                    .minimum(0.2)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_IDENTITY_THRESHOLD as f64)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecUInt64::builder("owner-id")
                     .nick("Owner id")
                     .blurb("Id reported for the enrolled owner (0 = none yet)")
@@ -461,6 +553,13 @@ impl ObjectImpl for FaceRoi {
             "enroll" => s.enroll = value.get().expect("type checked upstream"),
             "mask-others" => s.mask_others = value.get().expect("type checked upstream"),
             "no-face-action" => s.no_face_action = value.get().expect("type checked upstream"),
+            "owner-absent-action" => {
+                s.owner_absent_action = value.get().expect("type checked upstream")
+            }
+            "owner-photo" => s.owner_photo = video_glue::path_of(value),
+            "identity-threshold" => {
+                s.identity_threshold = value.get().expect("type checked upstream")
+            }
             _ => unimplemented!(),
         }
         gst::info!(CAT, imp = self, "{} set to {:?}", pspec.name(), value);
@@ -484,6 +583,9 @@ impl ObjectImpl for FaceRoi {
             "enroll" => s.enroll.to_value(),
             "mask-others" => s.mask_others.to_value(),
             "no-face-action" => s.no_face_action.to_value(),
+            "owner-absent-action" => s.owner_absent_action.to_value(),
+            "owner-photo" => video_glue::path_value(s.owner_photo.as_deref()),
+            "identity-threshold" => s.identity_threshold.to_value(),
             "owner-id" => {
                 drop(s);
                 let state = self.state.lock().unwrap();
@@ -528,9 +630,27 @@ impl BaseTransformImpl for FaceRoi {
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
-        let detector = self.settings.lock().unwrap().load_detector()?;
+        let settings = self.settings.lock().unwrap().clone();
+        let detector = settings.load_detector()?;
         gst::debug!(CAT, imp = self, "detector {:?}", detector.kind());
-        *self.state.lock().unwrap() = Some(State::new(detector));
+        let mut state = State::new(detector);
+        // Owner mode loads its network here rather than on the first frame; a switch to owner
+        // mode while playing loads it then.
+        if settings.mode == Mode::Owner || settings.owner_photo.is_some() {
+            let recognizer = load_recognizer()?;
+            let photo = settings.photo_descriptor(&mut state.detector, &recognizer)?;
+            if photo.is_some() {
+                state.tracker.set_owner_photo(photo);
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "owner enrolled from {:?}",
+                    settings.owner_photo
+                );
+            }
+            state.recognizer = Some(recognizer);
+        }
+        *self.state.lock().unwrap() = Some(state);
         gst::debug!(CAT, imp = self, "started");
         Ok(())
     }
@@ -592,7 +712,27 @@ impl BaseTransformImpl for FaceRoi {
         let previous = state.last_count.replace(faces.reported.len());
         let presence_changed = previous.map(|n| n > 0) != Some(present);
         let count_changed = previous != Some(faces.reported.len());
+        let owner_mode = settings.mode == Mode::Owner;
+        let owner = state.tracker.owner_status();
+        let owner_changed =
+            owner_mode && state.owner_present.replace(owner.present) != Some(owner.present);
         drop(guard);
+        if owner_changed {
+            gst::info!(
+                CAT,
+                imp = self,
+                "owner present: {} ({owner:?})",
+                owner.present
+            );
+            self.post(self.owner_message(buf, &owner));
+        }
+        // Fail closed: while the owner is not seen every face is masked, and the frame may go.
+        let owner_absent = owner_mode && !owner.present;
+        let absent_action = if owner_absent {
+            settings.owner_absent_action
+        } else {
+            NoFaceAction::Pass
+        };
 
         let reported: Vec<(Face, PixelRect)> = faces
             .reported
@@ -605,7 +745,8 @@ impl BaseTransformImpl for FaceRoi {
                 Some((*f, r))
             })
             .collect();
-        let blank = !present && settings.no_face_action == NoFaceAction::Blank;
+        let blank = (!present && settings.no_face_action == NoFaceAction::Blank)
+            || absent_action == NoFaceAction::Blank;
         let mask = settings.mode == Mode::Owner
             && settings.mask_others != MaskOthers::None
             && !faces.others.is_empty();
@@ -655,7 +796,9 @@ impl BaseTransformImpl for FaceRoi {
             gst::info!(CAT, imp = self, "face present: {present}");
             self.post(self.presence_message(buf, present, reported.len()));
         }
-        if !present && settings.no_face_action == NoFaceAction::Drop {
+        if (!present && settings.no_face_action == NoFaceAction::Drop)
+            || absent_action == NoFaceAction::Drop
+        {
             return Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED);
         }
         Ok(gst::FlowSuccess::Ok)
@@ -700,6 +843,7 @@ impl FaceRoi {
         let detector_settings = settings.detector();
         let (ww, wh) = detector_settings.working_size(info.width(), info.height());
         let detect = state.detect_next
+            || state.tracker.wants_detection()
             || state
                 .frames
                 .is_multiple_of(settings.detection_interval.max(1) as u64);
@@ -719,14 +863,60 @@ impl FaceRoi {
                     gst::FlowError::Error
                 })?;
             gst::trace!(CAT, imp = self, "{} detections on {ww}x{wh}", found.len());
-            state
-                .tracker
-                .update(&working, Some(&found), &settings.tracker())
+            if settings.mode == Mode::Owner {
+                self.update_owner(state, &working, &found, &layout, &planes, settings)?
+            } else {
+                state
+                    .tracker
+                    .update(&working, Some(&found), &settings.tracker())
+            }
         } else {
             let working = layout.working_luma(&planes, ww, wh);
             state.tracker.update(&working, None, &settings.tracker())
         };
         Ok((faces, layout, info))
+    }
+
+    /// Advances the tracker in owner mode: faces it asks about are described from the
+    /// full-resolution picture.
+    fn update_owner(
+        &self,
+        state: &mut State,
+        working: &face_tracking::WorkingFrame,
+        found: &[Detection],
+        layout: &PictureLayout,
+        planes: &[&[u8]],
+        settings: &Settings,
+    ) -> Result<Faces, gst::FlowError> {
+        if state.recognizer.is_none() {
+            state.recognizer = Some(load_recognizer().map_err(|e| {
+                self.post_error_message(e);
+                gst::FlowError::Error
+            })?);
+        }
+        let recognizer = state.recognizer.as_ref().expect("loaded above");
+        let picture = Picture { layout, planes };
+        let mut failure = None;
+        let mut identify = |d: &Detection| match recognizer.describe(picture, d) {
+            Ok(descriptor) => Some(descriptor),
+            Err(e) => {
+                failure.get_or_insert(e);
+                None
+            }
+        };
+        let faces =
+            state
+                .tracker
+                .update_with(working, Some(found), &mut identify, &settings.tracker());
+        if let Some(e) = failure {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Failed,
+                ["face description failed: {e}"]
+            );
+            return Err(gst::FlowError::Error);
+        }
+        Ok(faces)
     }
 
     /// Blanks the frame, or masks `others` and outlines the `reported` boxes, as set.
@@ -830,6 +1020,23 @@ impl FaceRoi {
         self.timing("faceroi-presence", buf)
             .field("face-present", present)
             .field("faces", count as u32)
+            .build()
+    }
+
+    fn owner_message(
+        &self,
+        buf: &gst::BufferRef,
+        owner: &face_tracking::OwnerStatus,
+    ) -> gst::Structure {
+        self.timing("faceroi-owner", buf)
+            .field("owner-present", owner.present)
+            .field(
+                "owner-id",
+                owner
+                    .id
+                    .map_or(0, |id| u32::try_from(id).unwrap_or(u32::MAX)),
+            )
+            .field("distance", owner.distance.map_or(-1.0, f64::from))
             .build()
     }
 
