@@ -4,13 +4,19 @@
 //! faceroi against GStreamer's facedetect (OpenCV Haar, gstreamer1.0-opencv), same photos and
 //! clip, one run: precision and recall at IoU >= 0.5 and >= 0.3 on the annotated photos of the
 //! shared media (photos without people count their detections as false positives), and CPU
-//! and wall milliseconds per 640x480 frame on a clip.
+//! and wall milliseconds per 640x480 frame on a clip. Then owner mode: the identity check's
+//! false accepts and rejects over the shared clips' people and the photos' faces, and real
+//! owner scenes (`pixelmeet::owner_scene`): frames where the stranger's face or the owner's
+//! left the element, and the CPU of owner mode against the default mode.
 //!
 //! ```text
-//! cargo run --release --bin faceroi-bench -- [--media DIR] [--clip CLIP.y4m] [--markdown]
+//! cargo run --release --bin faceroi-bench -- [--media DIR] [--decoded DIR] [--clip CLIP.y4m]
+//!     [--owner-only] [--contact-sheet PNG]
 //! ```
 
 use pixelmeet::faces::{detect_photo, matched, media_dir, read_annotations};
+use pixelmeet::identity::{rates, samples};
+use pixelmeet::owner_scene::{self, compose, decode_square, save_photo, OWNER_TILE, STRANGER_TILE};
 use pixelmeet::rd::{run_timed, Error};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -126,23 +132,196 @@ fn clip_cost(config: &Config, clip: &Path, frames: u32) -> Result<(f64, f64), Er
     Ok((per_frame(cpu, base_cpu), per_frame(wall, base_wall)))
 }
 
+/// One owner scene: who is the owner (enrolled as the largest face, or from a photo: their
+/// clip's frame `photo_frame`, far from the 180 frames of the scene) and who the stranger.
+struct OwnerCase {
+    owner: &'static str,
+    stranger: &'static str,
+    photo_frame: Option<usize>,
+}
+
+const OWNER_CASES: [OwnerCase; 5] = [
+    OwnerCase {
+        owner: "LivePortrait_d6_512x512",
+        stranger: "LivePortrait_d12_512x512",
+        photo_frame: None,
+    },
+    // d6 pulls faces throughout; frame 400 is the calmest, as an owner's photo would be, and
+    // frame 447 a grimace.
+    OwnerCase {
+        owner: "LivePortrait_d6_512x512",
+        stranger: "LivePortrait_d9_512x480",
+        photo_frame: Some(400),
+    },
+    OwnerCase {
+        owner: "LivePortrait_d6_512x512",
+        stranger: "LivePortrait_d9_512x480",
+        photo_frame: Some(447),
+    },
+    OwnerCase {
+        owner: "LivePortrait_d12_512x512",
+        stranger: "LivePortrait_d9_512x480",
+        photo_frame: Some(182),
+    },
+    OwnerCase {
+        owner: "LivePortrait_d9_512x480",
+        stranger: "LivePortrait_d12_512x512",
+        photo_frame: Some(586),
+    },
+];
+
+const IDENTITY_THRESHOLDS: [f32; 6] = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6];
+const OWNER_CPU_RUNS: usize = 3;
+
+/// Element CPU ms per frame on the scene: median of runs, less the same run through
+/// `identity`.
+fn scene_cost(element: &str, scene: &[Vec<u8>]) -> Result<f64, Error> {
+    let median = |element: &str| -> Result<f64, Error> {
+        let mut cpu = (0..OWNER_CPU_RUNS)
+            .map(|_| Ok(owner_scene::run(element, scene)?.cpu_seconds))
+            .collect::<Result<Vec<f64>, Error>>()?;
+        cpu.sort_by(f64::total_cmp);
+        Ok(cpu[OWNER_CPU_RUNS / 2])
+    };
+    let base = median("identity")?;
+    Ok((median(element)? - base).max(0.0) * 1000.0 / scene.len() as f64)
+}
+
+fn owner_mode(media: &Path, decoded: &Path, sheet: Option<&Path>) -> Result<(), Error> {
+    eprintln!("identity: describing the clips' people and the photos' faces");
+    let described = samples(decoded, media)?;
+    println!(
+        "\n## Identity: {} faces ({} clips at {} frames each, the photos' faces)\n",
+        described.len(),
+        pixelmeet::identity::ONE_PERSON_CLIPS.len(),
+        pixelmeet::identity::FRAMES_PER_CLIP
+    );
+    println!("| threshold | same-person pairs | false rejects | FRR | other pairs | false accepts | FAR |");
+    println!("|---|---|---|---|---|---|---|");
+    for t in IDENTITY_THRESHOLDS {
+        let r = rates(&described, t);
+        println!(
+            "| {t:.2} | {} | {} | {:.3} | {} | {} | {:.4} |",
+            r.same_pairs,
+            r.false_rejects,
+            r.false_reject_rate(),
+            r.other_pairs,
+            r.false_accepts,
+            r.false_accept_rate()
+        );
+    }
+
+    println!(
+        "\n## Owner scenes: two clips side by side, swapped at frame {}, the owner covered over \
+         frames {:?}\n",
+        owner_scene::SWAP_AT,
+        owner_scene::COVERED
+    );
+    println!("| owner | stranger | enrolled | element | stranger shown | owner shown / found | CPU ms/frame | CPU vs default |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let video = media.join("video");
+    let photo =
+        std::env::temp_dir().join(format!("faceroi-bench-owner-{}.png", std::process::id()));
+    for case in &OWNER_CASES {
+        let frames = 180;
+        let clip = |name: &str| video.join(format!("{name}.mp4"));
+        let scene = compose(
+            &decode_square(&clip(case.owner), OWNER_TILE, frames)?,
+            &decode_square(&clip(case.stranger), STRANGER_TILE, frames)?,
+        );
+        let (enrolled, owner_element) = match case.photo_frame {
+            None => ("largest face".to_owned(), "faceroi mode=owner".to_owned()),
+            Some(index) => {
+                let all = decode_square(&clip(case.owner), 512, index + 1)?;
+                save_photo(all.last().ok_or("no frames")?, 512, &photo)?;
+                (
+                    format!("photo (frame {})", all.len() - 1),
+                    format!("faceroi mode=owner owner-photo={}", photo.display()),
+                )
+            }
+        };
+        eprintln!("owner scene: {} / {}", case.owner, case.stranger);
+        let default_cost = scene_cost("faceroi", &scene)?;
+        for element in ["faceroi", owner_element.as_str()] {
+            let run = owner_scene::run(element, &scene)?;
+            let s = owner_scene::score(&scene, &run.outputs)?;
+            let cost = if element == "faceroi" {
+                default_cost
+            } else {
+                scene_cost(element, &scene)?
+            };
+            let shown_element = element.replace(&photo.display().to_string(), "PHOTO");
+            println!(
+                "| {} | {} | {} | `{}` | {} of {} | {} / {} ({:.1} %) | {:.2} | {:.2}x |",
+                case.owner,
+                case.stranger,
+                enrolled,
+                shown_element,
+                s.stranger_shown,
+                s.frames,
+                s.owner_shown,
+                s.owner_found,
+                100.0 * s.owner_shown_fraction(),
+                cost,
+                cost / default_cost.max(1e-9)
+            );
+            if let (Some(path), true, None) = (sheet, element != "faceroi", case.photo_frame) {
+                owner_sheet(&scene, &run.outputs, path)?;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&photo);
+    Ok(())
+}
+
+/// Input above output at the frames that matter: enrolled, just after the swap, covered,
+/// back.
+fn owner_sheet(scene: &[Vec<u8>], outputs: &[Vec<u8>], path: &Path) -> Result<(), Error> {
+    use pixelmeet::contact::{rgb_of_i420, write_sheet};
+    let at = [
+        0,
+        owner_scene::SWAP_AT + 1,
+        owner_scene::COVERED.start + 15,
+        owner_scene::COVERED.end + 10,
+    ];
+    let row = |frames: &[Vec<u8>]| {
+        at.iter()
+            .map(|&i| rgb_of_i420(&frames[i], owner_scene::WIDTH, owner_scene::HEIGHT))
+            .collect::<Vec<_>>()
+    };
+    write_sheet(&[row(scene), row(outputs)], 480, path)?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
 fn main() -> Result<(), Error> {
     let mut media = media_dir();
+    let mut decoded = PathBuf::from("/tmp/pixeldiff-media");
     let mut clip = PathBuf::from("/tmp/pixeldiff-media/LivePortrait_d9_512x480.y4m");
     let mut frames = 300u32;
+    let mut owner_only = false;
+    let mut sheet: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--media" => media = args.next().ok_or("--media needs a directory")?.into(),
             "--clip" => clip = args.next().ok_or("--clip needs a file")?.into(),
+            "--decoded" => decoded = args.next().ok_or("--decoded needs a directory")?.into(),
+            "--owner-only" => owner_only = true,
+            "--contact-sheet" => {
+                sheet = Some(args.next().ok_or("--contact-sheet needs a file")?.into())
+            }
             "--frames" => frames = args.next().ok_or("--frames needs a number")?.parse()?,
             "--markdown" => {}
             "-h" | "--help" => {
                 println!(
-                    "usage: faceroi-bench [--media DIR] [--clip CLIP.y4m] [--frames N]\n\
+                    "usage: faceroi-bench [--media DIR] [--decoded DIR] [--clip CLIP.y4m] \
+                     [--frames N] [--owner-only] [--contact-sheet PNG]\n\
                      Photos from DIR/faces (default $PIXELMEET_MEDIA or ../shared/media), CPU on the first N frames \
-                     (default 300) of CLIP scaled to 640x480. Needs gstreamer1.0-opencv for \
-                     facedetect."
+                     (default 300) of CLIP scaled to 640x480; owner mode on DIR/video and the \
+                     clips decoded by prepare.sh into --decoded (default /tmp/pixeldiff-media), \
+                     its pictures into the contact sheet. --owner-only runs only owner mode. \
+                     Needs gstreamer1.0-opencv for facedetect."
                 );
                 return Ok(());
             }
@@ -150,6 +329,9 @@ fn main() -> Result<(), Error> {
         }
     }
     pixelmeet::init().map_err(|e| e.to_string())?;
+    if owner_only {
+        return owner_mode(&media, &decoded, sheet.as_deref());
+    }
     if gst::ElementFactory::find("facedetect").is_none() {
         return Err(
             "facedetect is missing: apt-get install gstreamer1.0-opencv opencv-data".into(),
@@ -217,5 +399,5 @@ fn main() -> Result<(), Error> {
             cpu / reference
         );
     }
-    Ok(())
+    owner_mode(&media, &decoded, sheet.as_deref())
 }
