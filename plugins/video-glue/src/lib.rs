@@ -5,6 +5,7 @@
 //! the `picture` layout of a negotiated format and of a mapped frame, named custom events; and
 //! the stats clock every element's periodic messages use.
 
+pub mod roi;
 pub mod stats;
 
 use gst_video::prelude::*;

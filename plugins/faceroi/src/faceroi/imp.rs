@@ -763,24 +763,18 @@ impl BaseTransformImpl for FaceRoi {
             )?;
         }
         for (face, r) in &reported {
-            let mut meta = gst_video::VideoRegionOfInterestMeta::add(
-                buf,
-                "face",
-                (r.x, r.y, r.width, r.height),
-            );
-            meta.set_id(i32::try_from(face.id).unwrap_or(i32::MAX));
+            let id = i32::try_from(face.id).unwrap_or(i32::MAX);
             // The face itself, before `margin`: what bgreplace grows a head-and-shoulders
             // silhouette from, whatever margin the encoder was given.
-            let tight = face.rect;
-            meta.add_param(
-                gst::Structure::builder("detection")
-                    .field("confidence", face.confidence as f64)
-                    .field("face-x", tight.x.round() as i32)
-                    .field("face-y", tight.y.round() as i32)
-                    .field("face-width", tight.width.round().max(1.0) as u32)
-                    .field("face-height", tight.height.round().max(1.0) as u32)
-                    .build(),
-            );
+            video_glue::roi::add_face(buf, id, *r, face.rect, face.confidence as f64);
+        }
+        if owner_mode {
+            // What bgreplace keep=owner replaces whole.
+            for other in &faces.others {
+                if let Some(r) = other.to_pixels(info.width(), info.height()) {
+                    video_glue::roi::add_masked_face(buf, r);
+                }
+            }
         }
 
         let post_faces = match settings.updates {

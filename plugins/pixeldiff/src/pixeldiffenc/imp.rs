@@ -440,19 +440,15 @@ impl VideoEncoderImpl for PixeldiffEnc {
     }
 }
 
-/// Rectangles of the buffer's "face" regions of interest.
+/// Rectangles of the buffer's face regions of interest (margin included).
 fn face_rects(buffer: &gst::BufferRef) -> Vec<codec::Rect> {
-    buffer
-        .iter_meta::<gst_video::VideoRegionOfInterestMeta>()
-        .filter(|m| m.roi_type() == "face")
-        .map(|m| {
-            let (x, y, width, height) = m.rect();
-            codec::Rect {
-                x,
-                y,
-                width,
-                height,
-            }
+    video_glue::roi::boxes(buffer, video_glue::roi::FACE)
+        .into_iter()
+        .map(|r| codec::Rect {
+            x: r.x as u32,
+            y: r.y as u32,
+            width: r.width as u32,
+            height: r.height as u32,
         })
         .collect()
 }
