@@ -698,3 +698,45 @@ fn owner_photo_without_a_face_or_missing_stops_the_element_with_a_clear_error() 
         pipeline.set_state(gst::State::Null).unwrap();
     }
 }
+
+#[test]
+fn behind_owner_mode_bgreplace_keep_faces_replaces_the_stranger_whole() {
+    use pixelmeet::owner_scene::{region_psnr, run, tiles, COVERED, HEIGHT, WIDTH};
+    let Some(scene) = owner_scene("LivePortrait_d6_512x512", "LivePortrait_d12_512x512") else {
+        return;
+    };
+    // Black: luma 16 wherever the background is replaced.
+    let run = run(
+        "faceroi mode=owner mask-others=none ! bgreplace keep=faces background=color \
+         color=0xff000000",
+        &scene,
+    )
+    .expect("the scene runs");
+    for (i, (input, output)) in scene.iter().zip(&run.outputs).enumerate() {
+        let (owner, stranger) = tiles(i);
+        // The stranger's tile, but for a border the feathered edge of the owner may cross.
+        let (mut background, mut all) = (0, 0);
+        for y in stranger.y + 8..stranger.y + stranger.size - 8 {
+            for x in stranger.x + 16..stranger.x + stranger.size - 16 {
+                all += 1;
+                background += usize::from(output[y * WIDTH + x] <= 20);
+            }
+        }
+        assert!(
+            background * 100 >= all * 97,
+            "frame {i}: {background} of {all} stranger pixels replaced"
+        );
+        if !COVERED.contains(&i) {
+            let face = Rect::new(owner.x as f32 + 90.0, 60.0, 170.0, 200.0);
+            let psnr = region_psnr(input, output, &face);
+            assert!(psnr >= 30.0, "frame {i}: the owner's face at {psnr:.1} dB");
+        } else {
+            // While covered the owner is not seen: nobody is kept.
+            let dark = output[..WIDTH * HEIGHT]
+                .iter()
+                .filter(|&&y| y <= 20)
+                .count();
+            assert!(dark * 100 >= WIDTH * HEIGHT * 90, "frame {i}: {dark}");
+        }
+    }
+}

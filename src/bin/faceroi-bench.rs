@@ -217,7 +217,7 @@ fn owner_mode(media: &Path, decoded: &Path, sheet: Option<&Path>) -> Result<(), 
         owner_scene::SWAP_AT,
         owner_scene::COVERED
     );
-    println!("| owner | stranger | enrolled | element | stranger shown | owner shown / found | CPU ms/frame | CPU vs default |");
+    println!("| owner | stranger | enrolled | element | stranger shown | owner shown / found | CPU ms/frame | CPU vs |");
     println!("|---|---|---|---|---|---|---|---|");
     let video = media.join("video");
     let photo =
@@ -241,18 +241,27 @@ fn owner_mode(media: &Path, decoded: &Path, sheet: Option<&Path>) -> Result<(), 
             }
         };
         eprintln!("owner scene: {} / {}", case.owner, case.stranger);
-        let default_cost = scene_cost("faceroi", &scene)?;
-        for element in ["faceroi", owner_element.as_str()] {
+        // Each element with the default-mode pipeline its CPU is compared with.
+        let chain = format!("{owner_element} ! bgreplace keep=faces");
+        let mut rows = vec![("faceroi", "faceroi"), (owner_element.as_str(), "faceroi")];
+        if case.photo_frame.is_none() {
+            rows.push(("faceroi ! bgreplace", "faceroi ! bgreplace"));
+            rows.push((chain.as_str(), "faceroi ! bgreplace"));
+        }
+        let mut costs: Vec<(&str, f64)> = Vec::new();
+        let mut pictures = vec![scene.clone()];
+        for (element, reference) in rows {
             let run = owner_scene::run(element, &scene)?;
             let s = owner_scene::score(&scene, &run.outputs)?;
-            let cost = if element == "faceroi" {
-                default_cost
-            } else {
-                scene_cost(element, &scene)?
-            };
+            let cost = scene_cost(element, &scene)?;
+            costs.push((element, cost));
+            let reference_cost = costs
+                .iter()
+                .find(|c| c.0 == reference)
+                .map_or(cost, |c| c.1);
             let shown_element = element.replace(&photo.display().to_string(), "PHOTO");
             println!(
-                "| {} | {} | {} | `{}` | {} of {} | {} / {} ({:.1} %) | {:.2} | {:.2}x |",
+                "| {} | {} | {} | `{}` | {} of {} | {} / {} ({:.1} %) | {:.2} | {:.2}x `{}` |",
                 case.owner,
                 case.stranger,
                 enrolled,
@@ -263,20 +272,24 @@ fn owner_mode(media: &Path, decoded: &Path, sheet: Option<&Path>) -> Result<(), 
                 s.owner_found,
                 100.0 * s.owner_shown_fraction(),
                 cost,
-                cost / default_cost.max(1e-9)
+                cost / reference_cost.max(1e-9),
+                reference
             );
-            if let (Some(path), true, None) = (sheet, element != "faceroi", case.photo_frame) {
-                owner_sheet(&scene, &run.outputs, path)?;
+            if element == owner_element || element == chain {
+                pictures.push(run.outputs);
             }
+        }
+        if let (Some(path), None) = (sheet, case.photo_frame) {
+            owner_sheet(&pictures, path)?;
         }
     }
     let _ = std::fs::remove_file(&photo);
     Ok(())
 }
 
-/// Input above output at the frames that matter: enrolled, just after the swap, covered,
-/// back.
-fn owner_sheet(scene: &[Vec<u8>], outputs: &[Vec<u8>], path: &Path) -> Result<(), Error> {
+/// The input above each output, at the frames that matter: enrolled, just after the swap,
+/// covered, back.
+fn owner_sheet(pictures: &[Vec<Vec<u8>>], path: &Path) -> Result<(), Error> {
     use pixelmeet::contact::{rgb_of_i420, write_sheet};
     let at = [
         0,
@@ -289,7 +302,8 @@ fn owner_sheet(scene: &[Vec<u8>], outputs: &[Vec<u8>], path: &Path) -> Result<()
             .map(|&i| rgb_of_i420(&frames[i], owner_scene::WIDTH, owner_scene::HEIGHT))
             .collect::<Vec<_>>()
     };
-    write_sheet(&[row(scene), row(outputs)], 480, path)?;
+    let rows: Vec<_> = pictures.iter().map(|p| row(p)).collect();
+    write_sheet(&rows, 480, path)?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

@@ -171,9 +171,106 @@ pub fn soft_mask(people: &[HeadAndShoulders], width: usize, height: usize) -> Gr
     })
 }
 
+/// Only the people whose faces are `kept`: the parts of `mask` (person from 128 up) connected
+/// to a kept face's head, less whatever lies nearer the silhouette of a `dropped` face than
+/// every kept one (two people side by side touch at the shoulders). No kept face keeps nobody.
+/// Soft edges stay soft where they lie nearest a kept person.
+pub fn keep_people(mask: &Gray, kept: &[HeadAndShoulders], dropped: &[HeadAndShoulders]) -> Gray {
+    let (w, h) = (mask.width, mask.height);
+    let mut out = Gray::new(w, h);
+    if kept.is_empty() || w == 0 || h == 0 {
+        return out;
+    }
+    let nearest_is_kept = |x: usize, y: usize| {
+        let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+        let near = |people: &[HeadAndShoulders]| {
+            people
+                .iter()
+                .map(|p| p.distance(px, py))
+                .fold(f32::INFINITY, f32::min)
+        };
+        near(kept) <= near(dropped)
+    };
+    // Person pixels reached from the kept heads, 8-connected.
+    let person = |i: usize| mask.data[i] >= 128;
+    let mut reached = vec![false; w * h];
+    let mut stack = Vec::new();
+    for p in kept {
+        let (x0, y0, x1, y1) = p.head_bounds();
+        let clamp = |v: f32, n: usize| (v.max(0.0) as usize).min(n - 1);
+        for y in clamp(y0, h)..=clamp(y1, h) {
+            for x in clamp(x0, w)..=clamp(x1, w) {
+                let i = y * w + x;
+                let head = p.is_head_core(x as f32 + 0.5, y as f32 + 0.5);
+                if head && person(i) && !reached[i] {
+                    reached[i] = true;
+                    stack.push(i);
+                }
+            }
+        }
+    }
+    while let Some(i) = stack.pop() {
+        let (x, y) = ((i % w) as i64, (i / w) as i64);
+        for (dx, dy) in [
+            (-1, -1),
+            (0, -1),
+            (1, -1),
+            (-1, 0),
+            (1, 0),
+            (-1, 1),
+            (0, 1),
+            (1, 1),
+        ] {
+            let (nx, ny) = (x + dx, y + dy);
+            if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
+                continue;
+            }
+            let j = ny as usize * w + nx as usize;
+            if !reached[j] && person(j) && nearest_is_kept(nx as usize, ny as usize) {
+                reached[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            let keep = if person(i) {
+                reached[i]
+            } else {
+                nearest_is_kept(x, y)
+            };
+            if keep {
+                out.data[i] = mask.data[i];
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_kept_person_stays_even_where_two_touch_at_the_shoulders() {
+        let left = HeadAndShoulders::from_face(&Rect::new(30.0, 30.0, 40.0, 40.0));
+        let right = HeadAndShoulders::from_face(&Rect::new(130.0, 30.0, 40.0, 40.0));
+        let both = soft_mask(&[left, right], 200, 160);
+        assert_eq!(both.data[150 * 200 + 100], 255, "the two silhouettes touch");
+        let only_left = keep_people(&both, &[left], &[right]);
+        assert_eq!(only_left.data[50 * 200 + 50], 255, "the kept face");
+        assert_eq!(only_left.data[130 * 200 + 40], 255, "the kept chest");
+        assert_eq!(only_left.data[50 * 200 + 150], 0, "the other face");
+        assert_eq!(only_left.data[130 * 200 + 160], 0, "the other chest");
+        // A person nobody reported is not connected to the kept head and goes too.
+        let alone = keep_people(&both, &[left], &[]);
+        assert_eq!(alone.data[50 * 200 + 150], 0);
+        assert!(keep_people(&both, &[], &[right])
+            .data
+            .iter()
+            .all(|&v| v == 0));
+    }
 
     #[test]
     fn the_face_and_chest_are_inside_and_the_corners_far() {

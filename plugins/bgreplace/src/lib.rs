@@ -11,7 +11,7 @@ use gst::glib;
 
 mod bgreplace;
 
-pub use bgreplace::{Background, Method};
+pub use bgreplace::{Background, Keep, Method};
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     bgreplace::register(plugin)

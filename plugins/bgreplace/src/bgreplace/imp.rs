@@ -28,6 +28,7 @@ const DEFAULT_COLOR: u32 = 0xff34_4a5e;
 const DEFAULT_BLUR_RADIUS: u32 = 15;
 const DEFAULT_FEATHER: u32 = 3;
 const DEFAULT_OUTPUT_MASK: bool = false;
+const DEFAULT_KEEP: Keep = Keep::Everyone;
 // The model and the silhouettes work on a copy at most this wide: person outlines need no
 // more, and it keeps a 640x480 frame well under 5 ms.
 const WORKING_WIDTH: u32 = 320;
@@ -98,6 +99,20 @@ pub enum Background {
     Freeze = 3,
 }
 
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstBgReplaceKeep")]
+pub enum Keep {
+    #[enum_value(name = "Everyone: every person stays", nick = "everyone")]
+    Everyone = 0,
+    #[enum_value(
+        name = "Faces: only the people whose faces faceroi reports (behind faceroi \
+                mode=owner: the owner); the rest become background",
+        nick = "faces"
+    )]
+    Faces = 1,
+}
+
 #[derive(Clone, Debug)]
 struct Settings {
     method: Method,
@@ -116,6 +131,7 @@ struct Settings {
     feather: u32,
     output_mask: bool,
     stats_interval: u32,
+    keep: Keep,
 }
 
 impl Default for Settings {
@@ -139,6 +155,7 @@ impl Default for Settings {
             feather: DEFAULT_FEATHER,
             output_mask: DEFAULT_OUTPUT_MASK,
             stats_interval: DEFAULT_STATS_INTERVAL,
+            keep: DEFAULT_KEEP,
         }
     }
 }
@@ -239,22 +256,7 @@ const FIRST_ALPHA_FORMAT: usize = 10;
 /// The faces on a buffer, from faceroi's ROI meta (the face before margin when the meta says
 /// it); `None` when the buffer carries no face meta at all.
 fn faces(buf: &gst::BufferRef) -> Option<Vec<Rect>> {
-    let faces: Vec<Rect> = buf
-        .iter_meta::<gst_video::VideoRegionOfInterestMeta>()
-        .filter(|m| m.roi_type() == "face")
-        .map(|m| {
-            let tight = m.param("detection").and_then(|d| {
-                Some(Rect::new(
-                    d.get::<i32>("face-x").ok()? as f32,
-                    d.get::<i32>("face-y").ok()? as f32,
-                    d.get::<u32>("face-width").ok()? as f32,
-                    d.get::<u32>("face-height").ok()? as f32,
-                ))
-            });
-            let (x, y, w, h) = m.rect();
-            tight.unwrap_or(Rect::new(x as f32, y as f32, w as f32, h as f32))
-        })
-        .collect();
+    let faces = video_glue::roi::faces(buf, video_glue::roi::FACE);
     (!faces.is_empty()).then_some(faces)
 }
 
@@ -394,6 +396,16 @@ impl ObjectImpl for BgReplace {
                     .default_value(DEFAULT_FEATHER)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("keep", DEFAULT_KEEP)
+                    .nick("Keep")
+                    .blurb(
+                        "Who stays in front of the background: everyone, or only the people \
+                         whose faces faceroi reports (a person masked by faceroi mode=owner, or \
+                         not connected to a reported face, is replaced whole; no reported face \
+                         keeps nobody)",
+                    )
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecBoolean::builder("output-mask")
                     .nick("Output mask")
                     .blurb(
@@ -442,6 +454,7 @@ impl ObjectImpl for BgReplace {
             "skip-threshold" => s.skip_threshold = value.get().expect("type checked upstream"),
             "feather" => s.feather = value.get().expect("type checked upstream"),
             "output-mask" => s.output_mask = value.get().expect("type checked upstream"),
+            "keep" => s.keep = value.get().expect("type checked upstream"),
             "stats-interval" => s.stats_interval = value.get().expect("type checked upstream"),
             _ => unimplemented!(),
         }
@@ -471,6 +484,7 @@ impl ObjectImpl for BgReplace {
             "skip-threshold" => s.skip_threshold.to_value(),
             "feather" => s.feather.to_value(),
             "output-mask" => s.output_mask.to_value(),
+            "keep" => s.keep.to_value(),
             "stats-interval" => s.stats_interval.to_value(),
             _ => unimplemented!(),
         }
@@ -592,6 +606,7 @@ impl BaseTransformImpl for BgReplace {
         let started = Instant::now();
         let settings = self.settings.lock().unwrap().clone();
         let faces = faces(buf);
+        let masked = video_glue::roi::faces(buf, video_glue::roi::MASKED_FACE);
         let pts = buf.pts();
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
@@ -620,7 +635,7 @@ impl BaseTransformImpl for BgReplace {
         }
 
         let (mask, network_ran, share) =
-            self.mask(state, &layout, planes, faces.as_deref(), &settings)?;
+            self.mask(state, &layout, planes, faces.as_deref(), &masked, &settings)?;
         self.replace_background(state, &layout, planes, &lengths, &mask, &settings)?;
         if settings.output_mask {
             write_alpha(&layout, planes, &mask);
@@ -715,6 +730,7 @@ impl BgReplace {
         layout: &PictureLayout,
         planes: &[&mut [u8]],
         faces: Option<&[Rect]>,
+        masked: &[Rect],
         settings: &Settings,
     ) -> Result<(Gray, bool, f64), gst::FlowError> {
         let planes: Vec<&[u8]> = planes.iter().map(|p| &**p).collect();
@@ -772,6 +788,16 @@ impl BgReplace {
                     .model
                     .segment(&working, prior.as_ref(), &settings.model())
                     .clone()
+            }
+        };
+        let small = match settings.keep {
+            Keep::Everyone => small,
+            Keep::Faces => {
+                let dropped: Vec<HeadAndShoulders> = masked
+                    .iter()
+                    .map(|f| HeadAndShoulders::from_face(f).scaled(scale))
+                    .collect();
+                silhouette::keep_people(&small, &people, &dropped)
             }
         };
         let feather = (settings.feather as f32 * scale).round() as usize;

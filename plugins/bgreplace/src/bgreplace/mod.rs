@@ -42,7 +42,7 @@ use gst::prelude::*;
 
 mod imp;
 
-pub use imp::{Background, Method};
+pub use imp::{Background, Keep, Method};
 
 glib::wrapper! {
     pub struct BgReplace(ObjectSubclass<imp::BgReplace>)
@@ -52,7 +52,11 @@ glib::wrapper! {
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     #[cfg(feature = "doc")]
     {
-        for t in [Method::static_type(), Background::static_type()] {
+        for t in [
+            Method::static_type(),
+            Background::static_type(),
+            Keep::static_type(),
+        ] {
             t.mark_as_plugin_api(gst::PluginAPIFlags::empty());
         }
     }
