@@ -263,9 +263,17 @@ mod tests {
         assert_eq!(only_left.data[130 * 200 + 40], 255, "the kept chest");
         assert_eq!(only_left.data[50 * 200 + 150], 0, "the other face");
         assert_eq!(only_left.data[130 * 200 + 160], 0, "the other chest");
-        // A person nobody reported is not connected to the kept head and goes too.
-        let alone = keep_people(&both, &[left], &[]);
-        assert_eq!(alone.data[50 * 200 + 150], 0);
+        // Touching, a person faceroi did not mask stays with the kept one; apart, they go.
+        let touching = keep_people(&both, &[left], &[]);
+        assert_eq!(touching.data[50 * 200 + 150], 255);
+        let far = HeadAndShoulders::from_face(&Rect::new(330.0, 30.0, 40.0, 40.0));
+        let apart = keep_people(&soft_mask(&[left, far], 400, 160), &[left], &[]);
+        assert_eq!(apart.data[50 * 400 + 50], 255);
+        assert_eq!(
+            apart.data[50 * 400 + 350],
+            0,
+            "not connected to a reported face"
+        );
         assert!(keep_people(&both, &[], &[right])
             .data
             .iter()
