@@ -44,6 +44,7 @@ relay=""
 verbose=0
 netsim=""
 owner_only=0
+owner_photo=""
 no_face=pass
 background=${PIXELMEET_BACKGROUND:-color}
 
@@ -56,7 +57,11 @@ Video:
   --pattern NAME      videotestsrc pattern when there is no camera (default ball)
   --share-camera PATH also publish the raw camera on shared memory PATH for other local apps
   --camera-shm PATH   take video from a pixelmeet --share-camera PATH instead of a camera
-  --owner-only        send only the camera owner's face region sharply; other faces are pixelated
+  --owner-only        silent mode: only the camera owner's face is sent, recognised by identity;
+                      every other face is pixelated and, with --background, replaced whole with
+                      the person; while the owner is away every face is masked
+  --owner-photo FILE  with --owner-only: the owner is the face in this photo (PNG or JPEG)
+                      rather than the largest face when the call starts
   --no-face ACTION    while nobody is in front of the camera: pass, drop (send no video) or blank
   --background BG     replace the background so it costs nothing to send: color (default), blur,
                       freeze (a still plate of the room), image:FILE.png|jpg, or none
@@ -111,6 +116,7 @@ parse_options() {
       --verbose) verbose=1 ;;
       --netsim) netsim=$2; shift ;;
       --owner-only) owner_only=1 ;;
+      --owner-photo) owner_photo=$2; shift ;;
       --no-face) no_face=$2; shift ;;
       --background) background=$2; shift ;;
       -h|--help) usage; exit 0 ;;
@@ -123,6 +129,10 @@ parse_options() {
     [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v wants a whole number, not '${!v}'"
   done
   case "$no_face" in pass|drop|blank) ;; *) die "--no-face wants pass, drop or blank" ;; esac
+  if [ -n "$owner_photo" ]; then
+    [ "$owner_only" = 1 ] || die "--owner-photo goes with --owner-only"
+    [ -r "$owner_photo" ] || die "cannot read the owner photo $owner_photo"
+  fi
   case "$background" in
     color|blur|freeze|none) ;;
     image:*) [ -r "${background#image:}" ] || die "cannot read the background picture ${background#image:}" ;;
@@ -252,13 +262,17 @@ video_source() {
     # Faces widened to head and shoulders feed pixeldiffenc's ROI priority.
     local faces="faceroi updates=on-change margin=60 no-face-action=$no_face"
     [ "$owner_only" = 1 ] && faces="$faces mode=owner mask-others=pixelate"
+    [ -n "$owner_photo" ] && faces="$faces owner-photo=\"$owner_photo\""
     echo "! $faces"
   fi
   # The background replaced by something still: pixeldiffenc then never sends it.
   if [ "$background" != none ] && gst-inspect-1.0 bgreplace >/dev/null 2>&1; then
+    # In silent mode everyone but the owner goes with the background.
+    local keep=""
+    [ "$owner_only" = 1 ] && keep=" keep=faces"
     case "$background" in
-      image:*) echo "! bgreplace background=image location=\"${background#image:}\"" ;;
-      *) echo "! bgreplace background=$background" ;;
+      image:*) echo "! bgreplace background=image location=\"${background#image:}\"$keep" ;;
+      *) echo "! bgreplace background=$background$keep" ;;
     esac
   fi
 }

@@ -164,11 +164,20 @@ fn paste(frame: &mut [u8], square: &[u8], at: Tile) {
     }
 }
 
+/// One `faceroi-owner` message, field by field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OwnerMessage {
+    /// Frame index, from the timestamp.
+    pub frame: usize,
+    pub present: bool,
+    pub id: u32,
+    pub distance: f64,
+}
+
 /// What an element did with the scene.
 pub struct Run {
     pub outputs: Vec<Vec<u8>>,
-    /// `faceroi-owner` messages: (frame index, owner-present).
-    pub owner_messages: Vec<(usize, bool)>,
+    pub owner_messages: Vec<OwnerMessage>,
     /// Process CPU seconds the run took.
     pub cpu_seconds: f64,
 }
@@ -216,9 +225,14 @@ pub fn run(element: &str, frames: &[Vec<u8>]) -> Result<Run, Error> {
                 let Some(s) = e.structure().filter(|s| s.name() == "faceroi-owner") else {
                     continue;
                 };
-                let ts = s.get::<u64>("timestamp").unwrap_or(0);
-                let present = s.get::<bool>("owner-present").unwrap_or(false);
-                owner_messages.push(((ts / frame_time.nseconds()) as usize, present));
+                let field = |e: gst::structure::GetError<_>| format!("faceroi-owner: {e}");
+                owner_messages.push(OwnerMessage {
+                    frame: (s.get::<u64>("timestamp").map_err(field)? / frame_time.nseconds())
+                        as usize,
+                    present: s.get::<bool>("owner-present").map_err(field)?,
+                    id: s.get::<u32>("owner-id").map_err(field)?,
+                    distance: s.get::<f64>("distance").map_err(field)?,
+                });
             }
             gst::MessageView::Error(e) => {
                 let _ = pipeline.set_state(gst::State::Null);

@@ -578,19 +578,30 @@ fn assert_owner_mode_holds(element: &str, scene: &[Vec<u8>]) {
         "{element}: {scores:?}"
     );
     let messages = &run.owner_messages;
+    let first = messages.first().expect("a faceroi-owner message");
     assert!(
-        matches!(messages.first(), Some(&(f, true)) if f < 5),
+        first.present && first.frame < 5,
         "{element}: the owner is found at once: {messages:?}"
     );
-    let lost = messages.iter().find(|m| !m.1).expect("the owner is lost");
+    for m in messages {
+        assert_eq!(m.id, first.id, "{element}: one owner id: {messages:?}");
+        assert!(m.id > 0, "{messages:?}");
+        // Enrolled from the stream: 0; from a photo: the distance of the check that found
+        // them, under the threshold (0.45) and the keeping margin (0.1).
+        assert!((0.0..0.55).contains(&m.distance), "{element}: {messages:?}");
+    }
+    let lost = messages
+        .iter()
+        .find(|m| !m.present)
+        .expect("the owner is lost");
     assert!(
-        COVERED.contains(&lost.0),
+        COVERED.contains(&lost.frame),
         "{element}: lost only while covered: {messages:?}"
     );
     assert!(
         messages
             .iter()
-            .any(|&(f, p)| p && f >= lost.0 && f < COVERED.end + 15),
+            .any(|m| m.present && m.frame >= lost.frame && m.frame < COVERED.end + 15),
         "{element}: found again after the cover: {messages:?}"
     );
 }

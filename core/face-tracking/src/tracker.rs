@@ -174,6 +174,9 @@ struct Track {
     /// Something happened that another person could be behind (a jump in the face's look, a
     /// crossing): the verdict stands only after the next check.
     doubt: bool,
+    /// The frame doubt last arose: one early detection is asked for then, not on every frame
+    /// the doubt lasts (a covered face is not found however often the detector runs).
+    doubted_at: Option<u64>,
 }
 
 /// What identity last said about a track.
@@ -192,8 +195,8 @@ struct Owner {
     track: Option<u64>,
     /// The enrolled descriptor first, then the latest learnt ones.
     gallery: Vec<Descriptor>,
-    /// Distance of the last check that found the owner.
-    distance: f32,
+    /// Distance of the last check that found the owner (0 for the face enrolled).
+    distance: Option<f32>,
 }
 
 impl Owner {
@@ -219,7 +222,8 @@ pub struct OwnerStatus {
     pub id: Option<u64>,
     /// The owner's face is reported this frame.
     pub present: bool,
-    /// Distance of the last check that found them.
+    /// Distance of the last check that found them (0 when enrolled from this stream, `None`
+    /// before a check found them).
     pub distance: Option<f32>,
 }
 
@@ -279,12 +283,12 @@ impl Tracker {
         OwnerStatus {
             id: self.owner_id(),
             present,
-            distance: self.owner.as_ref().map(|o| o.distance),
+            distance: self.owner.as_ref().and_then(|o| o.distance),
         }
     }
 
-    /// True when a track is in doubt: the detector (and identity) should run on the next
-    /// frame rather than wait for its interval.
+    /// True when the owner's track is in doubt: the detector (and identity) should run on the
+    /// next frame rather than wait for its interval.
     pub fn wants_detection(&self) -> bool {
         self.wants_detection
     }
@@ -405,6 +409,7 @@ impl Tracker {
                 checked_at: None,
                 distance: f32::INFINITY,
                 doubt: false,
+                doubted_at: None,
             };
             t.template = take_template(frame, &t.rect);
             self.next_id += 1;
@@ -423,7 +428,7 @@ impl Tracker {
                 id: self.next_id,
                 track: None,
                 gallery: vec![d],
-                distance: 0.0,
+                distance: None,
             });
             if self.owner.is_some() {
                 self.next_id += 1;
@@ -446,7 +451,21 @@ impl Tracker {
             }
             self.check_identities(detections, identity, settings);
         }
-        self.wants_detection = self.tracks.iter().any(|t| t.doubt);
+        // Only the owner's fresh doubt is worth a detection now: any other face is masked
+        // anyway.
+        let owner_track = self.owner.as_ref().and_then(|o| o.track);
+        let now = self.frame;
+        for t in &mut self.tracks {
+            if t.doubt && t.doubted_at.is_none() {
+                t.doubted_at = Some(now);
+            } else if !t.doubt {
+                t.doubted_at = None;
+            }
+        }
+        self.wants_detection = self
+            .tracks
+            .iter()
+            .any(|t| t.doubted_at == Some(now) && Some(t.id) == owner_track);
         let owner = self.owner.as_ref();
         let owner_track = owner.and_then(|o| o.track);
         let mut faces = Faces::default();
@@ -499,7 +518,7 @@ impl Tracker {
             id,
             track: Some(id),
             gallery: vec![descriptor],
-            distance: 0.0,
+            distance: Some(0.0),
         });
         let now = self.frame;
         if let Some(t) = self.tracks.iter_mut().find(|t| t.id == id) {
@@ -587,7 +606,7 @@ impl Tracker {
             }
         }
         owner.track = Some(id);
-        owner.distance = distance;
+        owner.distance = Some(distance);
         if let Some(descriptor) = learnt {
             owner.learn(descriptor);
         }

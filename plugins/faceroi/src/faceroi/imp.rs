@@ -892,7 +892,10 @@ impl FaceRoi {
         let picture = Picture { layout, planes };
         let mut failure = None;
         let mut identify = |d: &Detection| match recognizer.describe(picture, d) {
-            Ok(descriptor) => Some(descriptor),
+            Ok(descriptor) => {
+                gst::log!(CAT, imp = self, "described the face at {:?}", d.rect);
+                Some(descriptor)
+            }
             Err(e) => {
                 failure.get_or_insert(e);
                 None
