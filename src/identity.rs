@@ -8,7 +8,7 @@
 
 use crate::rd::Error;
 use crate::y4m::read_y4m;
-use face_tracking::identity::frontal_faces;
+use face_tracking::identity::{frontal_faces, Photo};
 use face_tracking::{
     Descriptor, DetectorKind, DetectorSettings, FaceDetector, FaceRecognizer, Picture,
     PictureLayout,
@@ -72,22 +72,18 @@ pub fn samples(decoded: &Path, media: &Path) -> Result<Vec<Sample>, Error> {
         let image = image::open(&file)
             .map_err(|e| format!("{}: {e}", file.display()))?
             .to_rgb8();
-        let layout = PictureLayout::rgb(image.width(), image.height());
-        let planes = [image.as_raw().as_slice()];
-        let picture = Picture {
-            layout: &layout,
-            planes: &planes,
-        };
+        let photo = Photo::new(image.width(), image.height(), image.into_raw());
         let name = file.file_name().unwrap_or_default().to_string_lossy();
-        for (i, face) in frontal_faces(&mut detector, picture, &settings)?
-            .iter()
-            .enumerate()
-        {
-            out.push(Sample {
-                person: format!("{name} face {i}"),
-                descriptor: recognizer.describe(picture, face)?,
-            });
-        }
+        photo.with_picture(|picture| -> Result<(), Error> {
+            let faces = frontal_faces(&mut detector, picture, &settings)?;
+            for (i, face) in faces.iter().enumerate() {
+                out.push(Sample {
+                    person: format!("{name} face {i}"),
+                    descriptor: recognizer.describe(picture, face)?,
+                });
+            }
+            Ok(())
+        })?;
     }
     Ok(out)
 }

@@ -52,6 +52,30 @@ pub struct Picture<'a> {
     pub planes: &'a [&'a [u8]],
 }
 
+/// A decoded photo, packed RGB (3 bytes a pixel), to read faces from.
+pub struct Photo {
+    layout: PictureLayout,
+    rgb: Vec<u8>,
+}
+
+impl Photo {
+    pub fn new(width: u32, height: u32, rgb: Vec<u8>) -> Self {
+        Photo {
+            layout: PictureLayout::rgb(width, height),
+            rgb,
+        }
+    }
+
+    /// Runs `f` on the photo as a [`Picture`].
+    pub fn with_picture<R>(&self, f: impl FnOnce(Picture<'_>) -> R) -> R {
+        let planes = [self.rgb.as_slice()];
+        f(Picture {
+            layout: &self.layout,
+            planes: &planes,
+        })
+    }
+}
+
 /// Whether a face is turned far enough towards the camera for its description to be
 /// trusted: both eyes apart by a fair part of the box and the nose between them. A profile's
 /// description is not that person's, so profiles are neither accepted nor rejected.

@@ -36,7 +36,7 @@ pub use appearance::Appearance;
 pub use detector::{
     Detection, DetectorKind, DetectorSettings, Error, FaceDetector, Landmarks, SeetaFace, WINDOW,
 };
-pub use identity::{Descriptor, FaceRecognizer, Picture};
+pub use identity::{Descriptor, FaceRecognizer, Photo, Picture};
 pub use picture::{
     Channel, Component, Gray, LayoutError, PictureLayout, PixelRect, Rect, WorkingFrame,
 };

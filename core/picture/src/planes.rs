@@ -433,26 +433,30 @@ impl PictureLayout {
         }
     }
 
-    /// Tightly packed RGB, 3 bytes a pixel (a decoded photo), in one plane.
-    pub fn rgb(width: u32, height: u32) -> Self {
-        let component = |channel, offset| Component {
-            channel,
-            plane: 0,
-            offset,
-            step: 3,
-            x_shift: 0,
-            y_shift: 0,
-        };
+    /// One plane of `step` bytes a pixel holding each channel at its byte offset.
+    pub fn packed(width: u32, height: u32, step: usize, channels: &[(Channel, usize)]) -> Self {
         PictureLayout {
             width,
             height,
-            components: vec![
-                component(Channel::Red, 0),
-                component(Channel::Green, 1),
-                component(Channel::Blue, 2),
-            ],
-            strides: vec![width as usize * 3],
+            components: channels
+                .iter()
+                .map(|&(channel, offset)| Component {
+                    channel,
+                    plane: 0,
+                    offset,
+                    step,
+                    x_shift: 0,
+                    y_shift: 0,
+                })
+                .collect(),
+            strides: vec![width as usize * step],
         }
+    }
+
+    /// Tightly packed RGB, 3 bytes a pixel (a decoded photo).
+    pub fn rgb(width: u32, height: u32) -> Self {
+        let channels = [(Channel::Red, 0), (Channel::Green, 1), (Channel::Blue, 2)];
+        Self::packed(width, height, 3, &channels)
     }
 
     /// Red, green and blue (0-255) at frame position (`x`, `y`), pixel centres at .5: each
@@ -594,24 +598,8 @@ mod tests {
     }
 
     fn bgrx(width: u32, height: u32) -> (PictureLayout, Vec<u8>) {
-        let comp = |channel, offset| Component {
-            channel,
-            plane: 0,
-            offset,
-            step: 4,
-            x_shift: 0,
-            y_shift: 0,
-        };
-        let layout = PictureLayout {
-            width,
-            height,
-            components: vec![
-                comp(Channel::Blue, 0),
-                comp(Channel::Green, 1),
-                comp(Channel::Red, 2),
-            ],
-            strides: vec![width as usize * 4],
-        };
+        let channels = [(Channel::Blue, 0), (Channel::Green, 1), (Channel::Red, 2)];
+        let layout = PictureLayout::packed(width, height, 4, &channels);
         (layout, vec![0; (width * height * 4) as usize])
     }
 

@@ -3,7 +3,7 @@
 
 use face_tracking::{
     Descriptor, Detection, DetectorKind, DetectorSettings, Face, FaceDetector, FaceRecognizer,
-    Faces, Picture, PictureLayout, PixelRect, Rect, Tracker, TrackerSettings,
+    Faces, Photo, Picture, PictureLayout, PixelRect, Rect, Tracker, TrackerSettings,
     DEFAULT_IDENTITY_THRESHOLD,
 };
 use gst::glib;
@@ -254,20 +254,17 @@ impl Settings {
         let image = image::open(path)
             .map_err(|e| fail(e.to_string()))?
             .to_rgb8();
-        let layout = PictureLayout::rgb(image.width(), image.height());
-        let planes = [image.as_raw().as_slice()];
-        let picture = Picture {
-            layout: &layout,
-            planes: &planes,
-        };
-        let faces = face_tracking::identity::frontal_faces(detector, picture, &self.detector())
-            .map_err(|e| fail(e.to_string()))?;
-        let face = faces
-            .first()
-            .ok_or_else(|| fail("no face seen from the front".into()))?;
-        let descriptor = recognizer
-            .describe_steadily(picture, face)
-            .map_err(|e| fail(e.to_string()))?;
+        let photo = Photo::new(image.width(), image.height(), image.into_raw());
+        let descriptor = photo.with_picture(|picture| {
+            let faces = face_tracking::identity::frontal_faces(detector, picture, &self.detector())
+                .map_err(|e| fail(e.to_string()))?;
+            let face = faces
+                .first()
+                .ok_or_else(|| fail("no face seen from the front".into()))?;
+            recognizer
+                .describe_steadily(picture, face)
+                .map_err(|e| fail(e.to_string()))
+        })?;
         Ok(Some(descriptor))
     }
 }
