@@ -117,7 +117,7 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((parse(w)?, parse(h)?))
 }
 
-const VIDEO_PT: u32 = 96;
+const VIDEO_PT: u8 = gstpixeldiff::rtp::DEFAULT_PAYLOAD_TYPE;
 const AUDIO_PT: u32 = 111;
 /// Largest pixeldiff chunk: one RTP packet of at most 1240 bytes, well under an Ethernet MTU.
 const CHUNK_BYTES: u32 = 1200;
@@ -169,14 +169,20 @@ fn udp_source(port: u16, caps: gst::Caps) -> Result<gst::Element, Error> {
     Ok(src)
 }
 
-fn rtp_caps(media: &str, clock_rate: i32, encoding: &str, pt: u32) -> gst::Caps {
+/// The pixeldiff payload's caps (written once in the plugin) with RTCP picture-loss feedback:
+/// loss on the video makes the depayloader ask for a refresh.
+fn video_rtp_caps() -> gst::Caps {
+    let mut caps = gstpixeldiff::rtp::rtp_caps(VIDEO_PT);
+    caps.make_mut().set("rtcp-fb-nack-pli", true);
+    caps
+}
+
+fn audio_rtp_caps() -> gst::Caps {
     gst::Caps::builder("application/x-rtp")
-        .field("media", media)
-        .field("clock-rate", clock_rate)
-        .field("encoding-name", encoding)
-        .field("payload", pt as i32)
-        // Loss on the video makes the depayloader ask for a refresh: RTCP picture loss.
-        .field("rtcp-fb-nack-pli", true)
+        .field("media", "audio")
+        .field("clock-rate", 48000)
+        .field("encoding-name", "OPUS")
+        .field("payload", AUDIO_PT as i32)
         .build()
 }
 
@@ -241,7 +247,7 @@ fn participant(
     enc.set_property("lossless", opts.lossless);
     enc.set_property("mtu", CHUNK_BYTES);
     let pay = make("rtppixeldiffpay")?;
-    pay.set_property("pt", VIDEO_PT);
+    pay.set_property("pt", u32::from(VIDEO_PT));
     pay.set_property("ssrc", ssrc);
     pay.set_property("mtu", CHUNK_BYTES + 40);
     let mut video: Vec<gst::Element> = vec![raw, faces];
@@ -271,10 +277,7 @@ fn participant(
     rtpbin.link_pads(Some("send_rtcp_src_0"), &video_rtcp_out, Some("sink"))?;
 
     // Receiving video; the peer's reports about our stream steer our encoder.
-    let video_in = udp_source(
-        listen_port,
-        rtp_caps("video", 90000, "X-PIXELDIFF", VIDEO_PT),
-    )?;
+    let video_in = udp_source(listen_port, video_rtp_caps())?;
     pipeline.add(&video_in)?;
     video_in.link_pads(Some("src"), &rtpbin, Some("recv_rtp_sink_0"))?;
     let rtcp_in = udp_source(
@@ -377,7 +380,7 @@ fn audio(
     rtpbin.link_pads(Some("send_rtp_src_1"), &rtp_out, Some("sink"))?;
     rtpbin.link_pads(Some("send_rtcp_src_1"), &rtcp_out, Some("sink"))?;
 
-    let rtp_in = udp_source(listen_port + 2, rtp_caps("audio", 48000, "OPUS", AUDIO_PT))?;
+    let rtp_in = udp_source(listen_port + 2, audio_rtp_caps())?;
     let rtcp_in = udp_source(
         listen_port + 3,
         gst::Caps::new_empty_simple("application/x-rtcp"),

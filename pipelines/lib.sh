@@ -33,6 +33,7 @@ seconds=0
 headless=0
 share_camera=""
 camera_shm=""
+video_file=""
 rtx=0
 pattern=ball
 slot=0
@@ -57,6 +58,8 @@ Video:
   --pattern NAME      videotestsrc pattern when there is no camera (default ball)
   --share-camera PATH also publish the raw camera on shared memory PATH for other local apps
   --camera-shm PATH   take video from a pixelmeet --share-camera PATH instead of a camera
+  --file CLIP         send a video file (anything decodebin plays) instead of the camera, once,
+                      at its own pace: a meeting with real footage and no camera
   --owner-only        silent mode: only the camera owner's face is sent, recognised by identity;
                       every other face is pixelated and, with --background, replaced whole with
                       the person; while the owner is away every face is masked
@@ -105,6 +108,7 @@ parse_options() {
       --headless) headless=1 ;;
       --share-camera) share_camera=$2; shift ;;
       --camera-shm) camera_shm=$2; shift ;;
+      --file) video_file=$2; shift ;;
       --rtx) rtx=1 ;;
       --pattern) pattern=$2; shift ;;
       --slot) slot=$2; shift ;;
@@ -129,6 +133,10 @@ parse_options() {
     [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v wants a whole number, not '${!v}'"
   done
   case "$no_face" in pass|drop|blank) ;; *) die "--no-face wants pass, drop or blank" ;; esac
+  if [ -n "$video_file" ]; then
+    [ -r "$video_file" ] || die "cannot read the video file $video_file"
+    [ -z "$camera_shm" ] || die "--file and --camera-shm both name the video: choose one"
+  fi
   if [ -n "$owner_photo" ]; then
     [ "$owner_only" = 1 ] || die "--owner-photo goes with --owner-only"
     [ -r "$owner_photo" ] || die "cannot read the owner photo $owner_photo"
@@ -242,11 +250,15 @@ enc_hop() { # name pad-kind (rtp|rtcp) index
 
 raw_kbps() { echo $((width * height * 3 / 2 * 8 * fps / 1000)); }
 
-# The camera, a shared-memory camera, or a test source; raw I420 at the chosen size and rate.
+# The camera, a shared-memory camera, a video file or a test source; raw I420 at the chosen
+# size and rate.
 video_source() {
   local raw="video/x-raw,format=I420,width=$width,height=$height,framerate=$fps/1"
   local device=${DEVICE:-/dev/video0}
-  if [ -n "$camera_shm" ]; then
+  if [ -n "$video_file" ]; then
+    # Any audio in the file is left unlinked: the call's audio is the microphone's.
+    echo "filesrc location=\"$video_file\" ! decodebin ! videoconvert ! videoscale ! videorate ! $raw"
+  elif [ -n "$camera_shm" ]; then
     [ -S "$camera_shm" ] || die "no shared camera at $camera_shm (start one with --share-camera $camera_shm)"
     echo "shmsrc socket-path=$camera_shm is-live=true do-timestamp=true ! $raw ! queue max-size-buffers=2 leaky=downstream"
   elif [ -e "$device" ]; then
@@ -279,7 +291,8 @@ video_source() {
 
 source_description() {
   local device=${DEVICE:-/dev/video0}
-  if [ -n "$camera_shm" ]; then echo "shared camera $camera_shm"
+  if [ -n "$video_file" ]; then echo "video file $video_file"
+  elif [ -n "$camera_shm" ]; then echo "shared camera $camera_shm"
   elif [ -e "$device" ]; then echo "camera $device"
   else echo "test source (no camera at $device)"; fi
 }

@@ -203,3 +203,41 @@ fn relay_forwards_three_participants_to_each_other() {
         );
     }
 }
+
+/// `--file` sends a real clip instead of the camera (skipped without the shared media): the
+/// receiver shows its frames and the sender says what it sends; a file that is not there is
+/// refused before anything starts.
+#[test]
+fn a_video_file_is_sent_instead_of_the_camera() {
+    let clip = pixelmeet::faces::media_dir().join("video/LivePortrait_d12_512x512.mp4");
+    let refused = launcher("send", &["--file", "/nonexistent/clip.mp4"])
+        .wait_with_output()
+        .expect("launcher ends");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cannot read the video file"));
+    if !clip.is_file() {
+        eprintln!("skipped: {} is missing", clip.display());
+        return;
+    }
+    let rx = launcher("receive", &["--port", "21300", "--seconds", "7"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tx = launcher(
+        "send",
+        &[
+            "--port",
+            "21300",
+            "--seconds",
+            "5",
+            "--file",
+            clip.to_str().unwrap(),
+        ],
+    );
+    let sent = output(tx);
+    let received = output(rx);
+    assert!(sent.contains("video file"), "{sent}");
+    // Shown at all, however busy the machine: how fast is the other tests' business.
+    assert!(
+        fps_shown(&received, "rx0").iter().any(|&f| f > 0.0),
+        "no frames of the file shown:\n{received}"
+    );
+}

@@ -28,9 +28,10 @@ fn sender(source: &str, port: u16, path: &str) -> gst::Pipeline {
 
 /// A receiver on `port` with extra RTP caps fields, `path` after the RTP udpsrc.
 fn receiver(port: u16, caps_extra: &str, path: &str) -> gst::Pipeline {
+    let caps = pixeldiff_rtp_caps();
     launch_playing(&format!(
         "rtpbin name=rx latency=50 rtpsession0::rtcp-min-interval=500000000 \
-         udpsrc port={port} caps=\"{PIXELDIFF_RTP_CAPS}{caps_extra}\" ! {path} rx.recv_rtp_sink_0 \
+         udpsrc port={port} caps=\"{caps}{caps_extra}\" ! {path} rx.recv_rtp_sink_0 \
          udpsrc port={} caps=application/x-rtcp ! rx.recv_rtcp_sink_0 \
          rx.send_rtcp_src_0 ! udpsink host=127.0.0.1 port={} sync=false async=false \
          rx. ! rtppixeldiffdepay name=depay ! pixeldiffdec name=dec ! fakesink sync=false",

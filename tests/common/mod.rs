@@ -133,9 +133,12 @@ pub fn round_trip_harness(enc_props: &str, caps: &gst::Caps) -> gst_check::Harne
     h
 }
 
-/// RTP caps of the pixeldiff payload format, payload type 96.
-pub const PIXELDIFF_RTP_CAPS: &str = "application/x-rtp,media=(string)video,\
-    clock-rate=(int)90000,encoding-name=(string)X-PIXELDIFF,payload=(int)96";
+/// RTP caps of the pixeldiff payload format with pixelmeet's payload type, as a caps string.
+pub fn pixeldiff_rtp_caps() -> String {
+    use gstpixeldiff::rtp::{rtp_caps, DEFAULT_PAYLOAD_TYPE};
+    init();
+    rtp_caps(DEFAULT_PAYLOAD_TYPE).to_string()
+}
 
 /// A pipeline from a launch line, playing.
 pub fn launch_playing(description: &str) -> gst::Pipeline {
@@ -227,9 +230,10 @@ pub struct StillReceiver {
 impl StillReceiver {
     /// `path` (ending in `!`, or empty) sits between the RTP udpsrc and rtpbin.
     pub fn start(port: u16, path: &str, pictures: &[Still]) -> StillReceiver {
+        let caps = pixeldiff_rtp_caps();
         let pipeline = launch_playing(&format!(
             "rtpbin name=rx latency=100 \
-             udpsrc port={port} caps=\"{PIXELDIFF_RTP_CAPS}\" ! {path} rx.recv_rtp_sink_0 \
+             udpsrc port={port} caps=\"{caps}\" ! {path} rx.recv_rtp_sink_0 \
              funnel name=streams ! rtppixeldiffdepay name=depay ! pixeldiffdec name=dec \
              ! appsink name=sink sync=false"
         ));

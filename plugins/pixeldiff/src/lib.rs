@@ -15,7 +15,7 @@ use pixeldiff_codec::{PixelFormat, MAX_DIMENSION, VERSION};
 pub mod pixeldiffadapt;
 mod pixeldiffdec;
 mod pixeldiffenc;
-mod rtp;
+pub mod rtp;
 mod rtppixeldiffdepay;
 mod rtppixeldiffpay;
 mod stats;

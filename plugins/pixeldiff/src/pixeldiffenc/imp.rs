@@ -13,17 +13,6 @@ use pixeldiff_codec as codec;
 use crate::stats::{counter_properties, interval_property, Counters, DEFAULT_STATS_INTERVAL};
 use crate::{raw_caps, video_format_to_pixel};
 
-const DEFAULT_LOSSLESS: bool = false;
-const DEFAULT_QUALITY: u32 = 60;
-const DEFAULT_THRESHOLD: f32 = -1.0;
-const DEFAULT_TARGET_BITRATE: u32 = 0;
-const DEFAULT_KEY_INT_MAX: u32 = 0;
-const DEFAULT_REFRESH_BLOCKS: i32 = -1;
-const DEFAULT_MTU: u32 = 1200;
-const DEFAULT_ROI_MODE: RoiMode = RoiMode::Off;
-const DEFAULT_NO_ROI_ACTION: NoRoiAction = NoRoiAction::Send;
-const DEFAULT_MOTION_THRESHOLD: u32 = 100;
-
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
 #[repr(u32)]
 #[enum_type(name = "GstPixeldiffRoiMode")]
@@ -55,59 +44,57 @@ pub enum NoRoiAction {
     Skip = 1,
 }
 
+/// The element's settings: the codec's own (its defaults are the properties' defaults, written
+/// once in `pixeldiff_codec::EncoderSettings`) and the stats interval.
 #[derive(Debug, Clone, Copy)]
 struct Settings {
-    lossless: bool,
-    quality: u32,
-    threshold: f32,
-    target_bitrate: u32,
-    key_int_max: u32,
-    refresh_blocks: i32,
-    mtu: u32,
-    roi_mode: RoiMode,
-    no_roi_action: NoRoiAction,
-    motion_threshold: u32,
+    codec: codec::EncoderSettings,
     stats_interval: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            lossless: DEFAULT_LOSSLESS,
-            quality: DEFAULT_QUALITY,
-            threshold: DEFAULT_THRESHOLD,
-            target_bitrate: DEFAULT_TARGET_BITRATE,
-            key_int_max: DEFAULT_KEY_INT_MAX,
-            refresh_blocks: DEFAULT_REFRESH_BLOCKS,
-            mtu: DEFAULT_MTU,
-            roi_mode: DEFAULT_ROI_MODE,
-            no_roi_action: DEFAULT_NO_ROI_ACTION,
-            motion_threshold: DEFAULT_MOTION_THRESHOLD,
+            codec: codec::EncoderSettings::default(),
             stats_interval: DEFAULT_STATS_INTERVAL,
         }
     }
 }
 
-impl Settings {
-    fn codec(&self) -> codec::EncoderSettings {
-        codec::EncoderSettings {
-            lossless: self.lossless,
-            quality: self.quality as u8,
-            threshold: self.threshold,
-            target_bitrate: self.target_bitrate,
-            key_int_max: self.key_int_max,
-            refresh_blocks: self.refresh_blocks,
-            mtu: self.mtu as usize,
-            roi_mode: match self.roi_mode {
-                RoiMode::Off => codec::RoiMode::Off,
-                RoiMode::Prioritize => codec::RoiMode::Prioritize,
-                RoiMode::Only => codec::RoiMode::Only,
-            },
-            no_roi_action: match self.no_roi_action {
-                NoRoiAction::Send => codec::NoRoiAction::Send,
-                NoRoiAction::Skip => codec::NoRoiAction::Skip,
-            },
-            motion_threshold: self.motion_threshold as u8,
+impl From<codec::RoiMode> for RoiMode {
+    fn from(m: codec::RoiMode) -> Self {
+        match m {
+            codec::RoiMode::Off => RoiMode::Off,
+            codec::RoiMode::Prioritize => RoiMode::Prioritize,
+            codec::RoiMode::Only => RoiMode::Only,
+        }
+    }
+}
+
+impl From<RoiMode> for codec::RoiMode {
+    fn from(m: RoiMode) -> Self {
+        match m {
+            RoiMode::Off => codec::RoiMode::Off,
+            RoiMode::Prioritize => codec::RoiMode::Prioritize,
+            RoiMode::Only => codec::RoiMode::Only,
+        }
+    }
+}
+
+impl From<codec::NoRoiAction> for NoRoiAction {
+    fn from(a: codec::NoRoiAction) -> Self {
+        match a {
+            codec::NoRoiAction::Send => NoRoiAction::Send,
+            codec::NoRoiAction::Skip => NoRoiAction::Skip,
+        }
+    }
+}
+
+impl From<NoRoiAction> for codec::NoRoiAction {
+    fn from(a: NoRoiAction) -> Self {
+        match a {
+            NoRoiAction::Send => codec::NoRoiAction::Send,
+            NoRoiAction::Skip => codec::NoRoiAction::Skip,
         }
     }
 }
@@ -142,11 +129,12 @@ impl ObjectSubclass for PixeldiffEnc {
 impl ObjectImpl for PixeldiffEnc {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = codec::EncoderSettings::default();
             let mut props = vec![
                 glib::ParamSpecBoolean::builder("lossless")
                     .nick("Lossless")
                     .blurb("Reconstruct every frame bit-exactly (quality is then ignored)")
-                    .default_value(DEFAULT_LOSSLESS)
+                    .default_value(d.lossless)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("quality")
@@ -156,7 +144,7 @@ impl ObjectImpl for PixeldiffEnc {
                          bitrate, the best quality allowed",
                     )
                     .maximum(100)
-                    .default_value(DEFAULT_QUALITY)
+                    .default_value(u32::from(d.quality))
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecFloat::builder("threshold")
@@ -168,14 +156,14 @@ impl ObjectImpl for PixeldiffEnc {
                     )
                     .minimum(-1.0)
                     .maximum(255.0)
-                    .default_value(DEFAULT_THRESHOLD)
+                    .default_value(d.threshold)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("target-bitrate")
                     .nick("Target bitrate")
                     .blurb("Rate control target in kbit/s, 0 to 1000000; 0 = quality-driven")
                     .maximum(1_000_000)
-                    .default_value(DEFAULT_TARGET_BITRATE)
+                    .default_value(d.target_bitrate)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("key-int-max")
@@ -185,7 +173,7 @@ impl ObjectImpl for PixeldiffEnc {
                          on request (cyclic refresh heals the picture in between)",
                     )
                     .maximum(i32::MAX as u32)
-                    .default_value(DEFAULT_KEY_INT_MAX)
+                    .default_value(d.key_int_max)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecInt::builder("refresh-blocks")
@@ -197,7 +185,7 @@ impl ObjectImpl for PixeldiffEnc {
                     )
                     .minimum(-1)
                     .maximum(65535)
-                    .default_value(DEFAULT_REFRESH_BLOCKS)
+                    .default_value(d.refresh_blocks)
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("mtu")
@@ -205,19 +193,22 @@ impl ObjectImpl for PixeldiffEnc {
                     .blurb("Largest chunk in bytes, 900 to 65535; one chunk fits one RTP packet")
                     .minimum(codec::MIN_MTU as u32)
                     .maximum(codec::MAX_MTU as u32)
-                    .default_value(DEFAULT_MTU)
+                    .default_value(d.mtu as u32)
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecEnum::builder_with_default("roi-mode", DEFAULT_ROI_MODE)
+                glib::ParamSpecEnum::builder_with_default("roi-mode", RoiMode::from(d.roi_mode))
                     .nick("ROI mode")
                     .blurb("How face regions (GstVideoRegionOfInterestMeta \"face\") steer coding")
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecEnum::builder_with_default("no-roi-action", DEFAULT_NO_ROI_ACTION)
-                    .nick("No-ROI action")
-                    .blurb("With roi-mode=only, what to send for a frame without any face")
-                    .mutable_playing()
-                    .build(),
+                glib::ParamSpecEnum::builder_with_default(
+                    "no-roi-action",
+                    NoRoiAction::from(d.no_roi_action),
+                )
+                .nick("No-ROI action")
+                .blurb("With roi-mode=only, what to send for a frame without any face")
+                .mutable_playing()
+                .build(),
                 glib::ParamSpecUInt::builder("motion-threshold")
                     .nick("Motion threshold")
                     .blurb(
@@ -226,7 +217,7 @@ impl ObjectImpl for PixeldiffEnc {
                          when target-bitrate is far exceeded",
                     )
                     .maximum(100)
-                    .default_value(DEFAULT_MOTION_THRESHOLD)
+                    .default_value(u32::from(d.motion_threshold))
                     .mutable_playing()
                     .build(),
                 interval_property("pixeldiffenc-stats"),
@@ -239,17 +230,23 @@ impl ObjectImpl for PixeldiffEnc {
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         let mut s = self.settings.lock().unwrap();
+        let c = &mut s.codec;
         match pspec.name() {
-            "lossless" => s.lossless = value.get().expect("type checked upstream"),
-            "quality" => s.quality = value.get().expect("type checked upstream"),
-            "threshold" => s.threshold = value.get().expect("type checked upstream"),
-            "target-bitrate" => s.target_bitrate = value.get().expect("type checked upstream"),
-            "key-int-max" => s.key_int_max = value.get().expect("type checked upstream"),
-            "refresh-blocks" => s.refresh_blocks = value.get().expect("type checked upstream"),
-            "mtu" => s.mtu = value.get().expect("type checked upstream"),
-            "roi-mode" => s.roi_mode = value.get().expect("type checked upstream"),
-            "no-roi-action" => s.no_roi_action = value.get().expect("type checked upstream"),
-            "motion-threshold" => s.motion_threshold = value.get().expect("type checked upstream"),
+            "lossless" => c.lossless = value.get().expect("type checked upstream"),
+            // Ranges are checked upstream by the param specs: these fit the codec's types.
+            "quality" => c.quality = value.get::<u32>().expect("type checked upstream") as u8,
+            "threshold" => c.threshold = value.get().expect("type checked upstream"),
+            "target-bitrate" => c.target_bitrate = value.get().expect("type checked upstream"),
+            "key-int-max" => c.key_int_max = value.get().expect("type checked upstream"),
+            "refresh-blocks" => c.refresh_blocks = value.get().expect("type checked upstream"),
+            "mtu" => c.mtu = value.get::<u32>().expect("type checked upstream") as usize,
+            "roi-mode" => c.roi_mode = value.get::<RoiMode>().expect("type checked").into(),
+            "no-roi-action" => {
+                c.no_roi_action = value.get::<NoRoiAction>().expect("type checked").into()
+            }
+            "motion-threshold" => {
+                c.motion_threshold = value.get::<u32>().expect("type checked upstream") as u8
+            }
             "stats-interval" => s.stats_interval = value.get().expect("type checked upstream"),
             other => unreachable!("unknown writable property {other}"),
         }
@@ -258,17 +255,18 @@ impl ObjectImpl for PixeldiffEnc {
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
         let s = self.settings.lock().unwrap();
+        let c = &s.codec;
         match pspec.name() {
-            "lossless" => s.lossless.to_value(),
-            "quality" => s.quality.to_value(),
-            "threshold" => s.threshold.to_value(),
-            "target-bitrate" => s.target_bitrate.to_value(),
-            "key-int-max" => s.key_int_max.to_value(),
-            "refresh-blocks" => s.refresh_blocks.to_value(),
-            "mtu" => s.mtu.to_value(),
-            "roi-mode" => s.roi_mode.to_value(),
-            "no-roi-action" => s.no_roi_action.to_value(),
-            "motion-threshold" => s.motion_threshold.to_value(),
+            "lossless" => c.lossless.to_value(),
+            "quality" => u32::from(c.quality).to_value(),
+            "threshold" => c.threshold.to_value(),
+            "target-bitrate" => c.target_bitrate.to_value(),
+            "key-int-max" => c.key_int_max.to_value(),
+            "refresh-blocks" => c.refresh_blocks.to_value(),
+            "mtu" => (c.mtu as u32).to_value(),
+            "roi-mode" => RoiMode::from(c.roi_mode).to_value(),
+            "no-roi-action" => NoRoiAction::from(c.no_roi_action).to_value(),
+            "motion-threshold" => u32::from(c.motion_threshold).to_value(),
             "stats-interval" => s.stats_interval.to_value(),
             name => self
                 .counters
@@ -398,7 +396,7 @@ impl VideoEncoderImpl for PixeldiffEnc {
                 .collect();
             state
                 .encoder
-                .encode(&planes, &rois, force_keyframe, &settings.codec())
+                .encode(&planes, &rois, force_keyframe, &settings.codec)
                 .map_err(|e| {
                     gst::element_imp_error!(self, gst::StreamError::Encode, ["{e}"]);
                     gst::FlowError::Error
