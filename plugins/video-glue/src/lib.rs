@@ -90,6 +90,75 @@ impl Format {
     }
 }
 
+/// Maps `buf` readable as `format`, checks the layout against its planes and runs `f` on them.
+/// A buffer that cannot be mapped or does not fit the caps is an error posted on `element`.
+pub fn with_planes<R>(
+    element: &gst::Element,
+    buf: &gst::BufferRef,
+    format: &Format,
+    f: impl FnOnce(&PictureLayout, &[&[u8]]) -> Result<R, gst::FlowError>,
+) -> Result<R, gst::FlowError> {
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &format.info)
+        .map_err(|_| map_failed(element))?;
+    let planes: Vec<&[u8]> = (0..frame.n_planes())
+        .map(|p| frame.plane_data(p).unwrap_or(&[]))
+        .collect();
+    let layout = format.layout(&frame);
+    check_fits(element, &layout, planes.iter().map(|p| p.len()))?;
+    f(&layout, &planes)
+}
+
+/// [`with_planes`], mapped writable.
+pub fn with_planes_mut<R>(
+    element: &gst::Element,
+    buf: &mut gst::BufferRef,
+    format: &Format,
+    f: impl FnOnce(&PictureLayout, &mut [&mut [u8]]) -> Result<R, gst::FlowError>,
+) -> Result<R, gst::FlowError> {
+    let mut frame = gst_video::VideoFrameRef::from_buffer_ref_writable(buf, &format.info)
+        .map_err(|_| map_failed(element))?;
+    let layout = format.layout(&frame);
+    let n_planes = frame.n_planes() as usize;
+    let mut planes: Vec<&mut [u8]> = frame.planes_data_mut().into_iter().take(n_planes).collect();
+    check_fits(element, &layout, planes.iter().map(|p| p.len()))?;
+    f(&layout, &mut planes)
+}
+
+fn map_failed(element: &gst::Element) -> gst::FlowError {
+    gst::element_error!(element, gst::CoreError::Failed, ["cannot map the buffer"]);
+    gst::FlowError::Error
+}
+
+fn check_fits(
+    element: &gst::Element,
+    layout: &PictureLayout,
+    lengths: impl Iterator<Item = usize>,
+) -> Result<(), gst::FlowError> {
+    layout.check(&lengths.collect::<Vec<_>>()).map_err(|e| {
+        gst::element_error!(
+            element,
+            gst::StreamError::Format,
+            ["buffer does not fit the caps: {e}"]
+        );
+        gst::FlowError::Error
+    })
+}
+
+/// An action signal `name` that runs `run` on the element it is emitted on.
+pub fn action_signal<T>(name: &str, run: fn(&T)) -> gst::glib::subclass::Signal
+where
+    T: gst::glib::prelude::ObjectType + for<'a> gst::glib::value::FromValue<'a>,
+{
+    gst::glib::subclass::Signal::builder(name)
+        .action()
+        .class_handler(move |args| {
+            let element = args[0].get::<T>().expect("the signal's first argument");
+            run(&element);
+            None
+        })
+        .build()
+}
+
 /// Whether `event` is a custom event (either direction) whose structure is called `name`.
 pub fn is_custom_event(event: &gst::Event, name: &str) -> bool {
     matches!(

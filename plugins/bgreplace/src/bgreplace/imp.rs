@@ -12,7 +12,6 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
-use gst_video::prelude::*;
 use picture::{Gray, PictureLayout, Rect};
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
@@ -423,14 +422,10 @@ impl ObjectImpl for BgReplace {
 
     fn signals() -> &'static [glib::subclass::Signal] {
         static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
-            vec![glib::subclass::Signal::builder("relearn")
-                .action()
-                .class_handler(|args| {
-                    let element = args[0].get::<super::BgReplace>().expect("signal arg");
-                    element.imp().relearn();
-                    None
-                })
-                .build()]
+            vec![video_glue::action_signal::<super::BgReplace>(
+                "relearn",
+                |e| e.imp().relearn(),
+            )]
         });
         SIGNALS.as_ref()
     }
@@ -610,37 +605,19 @@ impl BaseTransformImpl for BgReplace {
         let pts = buf.pts();
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
-        let format = state.format.as_ref().ok_or(gst::FlowError::NotNegotiated)?;
-        let mut frame = gst_video::VideoFrameRef::from_buffer_ref_writable(buf, &format.info)
-            .map_err(|_| {
-                gst::element_imp_error!(
-                    self,
-                    gst::CoreError::Failed,
-                    ["cannot map the buffer writable"]
-                );
-                gst::FlowError::Error
+        let format = state.format.clone().ok_or(gst::FlowError::NotNegotiated)?;
+        let element = self.obj();
+        let (network_ran, share) =
+            video_glue::with_planes_mut(element.upcast_ref(), buf, &format, |layout, planes| {
+                let (mask, network_ran, share) =
+                    self.mask(state, layout, planes, faces.as_deref(), &masked, &settings)?;
+                let lengths: Vec<usize> = planes.iter().map(|p| p.len()).collect();
+                self.replace_background(state, layout, planes, &lengths, &mask, &settings)?;
+                if settings.output_mask {
+                    write_alpha(layout, planes, &mask);
+                }
+                Ok((network_ran, share))
             })?;
-        let n_planes = frame.n_planes() as usize;
-        let layout = format.layout(&frame);
-        let mut all_planes = frame.planes_data_mut();
-        let planes = &mut all_planes[..n_planes];
-        let lengths: Vec<usize> = planes.iter().map(|p| p.len()).collect();
-        if let Err(e) = layout.check(&lengths) {
-            gst::element_imp_error!(
-                self,
-                gst::StreamError::Format,
-                ["buffer does not fit the caps: {e}"]
-            );
-            return Err(gst::FlowError::Error);
-        }
-
-        let (mask, network_ran, share) =
-            self.mask(state, &layout, planes, faces.as_deref(), &masked, &settings)?;
-        self.replace_background(state, &layout, planes, &lengths, &mask, &settings)?;
-        if settings.output_mask {
-            write_alpha(&layout, planes, &mask);
-        }
-        drop(frame);
         let message = state.stats.add(
             share,
             network_ran,

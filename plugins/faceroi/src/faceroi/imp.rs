@@ -11,7 +11,6 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
-use gst_video::prelude::*;
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 use video_glue::Format;
@@ -518,14 +517,10 @@ impl ObjectImpl for FaceRoi {
 
     fn signals() -> &'static [glib::subclass::Signal] {
         static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
-            vec![glib::subclass::Signal::builder("enroll-owner")
-                .action()
-                .class_handler(|args| {
-                    let element = args[0].get::<super::FaceRoi>().expect("signal arg");
-                    element.imp().request_enroll();
-                    None
-                })
-                .build()]
+            vec![video_glue::action_signal::<super::FaceRoi>(
+                "enroll-owner",
+                |e| e.imp().request_enroll(),
+            )]
         });
         SIGNALS.as_ref()
     }
@@ -704,7 +699,8 @@ impl BaseTransformImpl for FaceRoi {
         let settings = self.settings.lock().unwrap().clone();
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
-        let (faces, layout, info) = self.analyse(state, buf, &settings)?;
+        let (faces, format) = self.analyse(state, buf, &settings)?;
+        let info = &format.info;
         let present = !faces.reported.is_empty();
         let previous = state.last_count.replace(faces.reported.len());
         let presence_changed = previous.map(|n| n > 0) != Some(present);
@@ -749,15 +745,7 @@ impl BaseTransformImpl for FaceRoi {
             && !faces.others.is_empty();
         let draw = settings.draw && present;
         if blank || mask || draw {
-            self.paint(
-                buf,
-                &info,
-                &layout,
-                &reported,
-                &faces.others,
-                &settings,
-                blank,
-            )?;
+            self.paint(buf, &format, &reported, &faces.others, &settings, blank)?;
         }
         for (face, r) in &reported {
             let id = i32::try_from(face.id).unwrap_or(i32::MAX);
@@ -805,34 +793,32 @@ impl FaceRoi {
         }
     }
 
-    /// Reads the frame, runs the detector when due and advances the tracker.
+    /// Reads the frame and tracks its faces.
     fn analyse(
         &self,
         state: &mut State,
         buf: &gst::BufferRef,
         settings: &Settings,
-    ) -> Result<(Faces, PictureLayout, gst_video::VideoInfo), gst::FlowError> {
-        let format = state.format.as_ref().ok_or(gst::FlowError::NotNegotiated)?;
-        let info = format.info.clone();
-        let frame =
-            gst_video::VideoFrameRef::from_buffer_ref_readable(buf, &info).map_err(|_| {
-                gst::element_imp_error!(self, gst::CoreError::Failed, ["cannot map the buffer"]);
-                gst::FlowError::Error
+    ) -> Result<(Faces, Format), gst::FlowError> {
+        let format = state.format.clone().ok_or(gst::FlowError::NotNegotiated)?;
+        let element = self.obj();
+        let faces =
+            video_glue::with_planes(element.upcast_ref(), buf, &format, |layout, planes| {
+                self.track(state, layout, planes, settings)
             })?;
-        let planes: Vec<&[u8]> = (0..frame.n_planes())
-            .map(|p| frame.plane_data(p).unwrap_or(&[]))
-            .collect();
-        let layout = format.layout(&frame);
-        if let Err(e) = layout.check(&planes.iter().map(|p| p.len()).collect::<Vec<_>>()) {
-            gst::element_imp_error!(
-                self,
-                gst::StreamError::Format,
-                ["buffer does not fit the caps: {e}"]
-            );
-            return Err(gst::FlowError::Error);
-        }
+        Ok((faces, format))
+    }
+
+    /// Runs the detector when due and advances the tracker.
+    fn track(
+        &self,
+        state: &mut State,
+        layout: &PictureLayout,
+        planes: &[&[u8]],
+        settings: &Settings,
+    ) -> Result<Faces, gst::FlowError> {
         let detector_settings = settings.detector();
-        let (ww, wh) = detector_settings.working_size(info.width(), info.height());
+        let (ww, wh) = detector_settings.working_size(layout.width, layout.height);
         let detect = state.detect_next
             || state.tracker.wants_detection()
             || state
@@ -841,7 +827,7 @@ impl FaceRoi {
         state.detect_next = false;
         state.frames += 1;
         let faces = if detect {
-            let working = layout.working_frame(&planes, ww, wh);
+            let working = layout.working_frame(planes, ww, wh);
             let found = state
                 .detector
                 .detect(&working, &detector_settings)
@@ -855,17 +841,17 @@ impl FaceRoi {
                 })?;
             gst::trace!(CAT, imp = self, "{} detections on {ww}x{wh}", found.len());
             if settings.mode == Mode::Owner {
-                self.update_owner(state, &working, &found, &layout, &planes, settings)?
+                self.update_owner(state, &working, &found, layout, planes, settings)?
             } else {
                 state
                     .tracker
                     .update(&working, Some(&found), &settings.tracker())
             }
         } else {
-            let working = layout.working_luma(&planes, ww, wh);
+            let working = layout.working_luma(planes, ww, wh);
             state.tracker.update(&working, None, &settings.tracker())
         };
-        Ok((faces, layout, info))
+        Ok(faces)
     }
 
     /// Advances the tracker in owner mode: faces it asks about are described from the
@@ -918,26 +904,29 @@ impl FaceRoi {
     fn paint(
         &self,
         buf: &mut gst::BufferRef,
-        info: &gst_video::VideoInfo,
-        layout: &PictureLayout,
+        format: &Format,
         reported: &[(Face, PixelRect)],
         others: &[Rect],
         settings: &Settings,
         blank: bool,
     ) -> Result<(), gst::FlowError> {
-        let mut frame =
-            gst_video::VideoFrameRef::from_buffer_ref_writable(buf, info).map_err(|_| {
-                gst::element_imp_error!(
-                    self,
-                    gst::CoreError::Failed,
-                    ["cannot map the buffer writable"]
-                );
-                gst::FlowError::Error
-            })?;
-        let n_planes = frame.n_planes() as usize;
-        let mut planes: Vec<&mut [u8]> =
-            frame.planes_data_mut().into_iter().take(n_planes).collect();
-        let (w, h) = (info.width(), info.height());
+        let element = self.obj();
+        video_glue::with_planes_mut(element.upcast_ref(), buf, format, |layout, planes| {
+            self.paint_planes(layout, planes, reported, others, settings, blank);
+            Ok(())
+        })
+    }
+
+    fn paint_planes(
+        &self,
+        layout: &PictureLayout,
+        planes: &mut [&mut [u8]],
+        reported: &[(Face, PixelRect)],
+        others: &[Rect],
+        settings: &Settings,
+        blank: bool,
+    ) {
+        let (w, h) = (layout.width, layout.height);
         if blank {
             let all = PixelRect {
                 x: 0,
@@ -945,8 +934,8 @@ impl FaceRoi {
                 width: w,
                 height: h,
             };
-            layout.fill(&mut planes, all, BLANK_COLOUR);
-            return Ok(());
+            layout.fill(planes, all, BLANK_COLOUR);
+            return;
         }
         if settings.mode == Mode::Owner {
             for other in others {
@@ -956,8 +945,8 @@ impl FaceRoi {
                 };
                 match settings.mask_others {
                     MaskOthers::None => {}
-                    MaskOthers::Fill => layout.fill(&mut planes, r, FILL_COLOUR),
-                    MaskOthers::Pixelate => layout.pixelate(&mut planes, r, (r.width / 6).max(8)),
+                    MaskOthers::Fill => layout.fill(planes, r, FILL_COLOUR),
+                    MaskOthers::Pixelate => layout.pixelate(planes, r, (r.width / 6).max(8)),
                 }
             }
         }
@@ -968,10 +957,9 @@ impl FaceRoi {
                 BOX_COLOUR
             };
             for (_, r) in reported {
-                layout.outline(&mut planes, *r, (w / 320).max(2), colour);
+                layout.outline(planes, *r, (w / 320).max(2), colour);
             }
         }
-        Ok(())
     }
 
     /// A message structure with facedetect's timing fields.
