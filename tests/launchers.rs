@@ -219,13 +219,13 @@ fn a_video_file_is_sent_instead_of_the_camera() {
         eprintln!("skipped: {} is missing", clip.display());
         return;
     }
-    let rx = launcher("receive", &["--port", "21300", "--seconds", "7"]);
+    let rx = launcher("receive", &["--port", "21700", "--seconds", "7"]);
     std::thread::sleep(std::time::Duration::from_millis(700));
     let tx = launcher(
         "send",
         &[
             "--port",
-            "21300",
+            "21700",
             "--seconds",
             "5",
             "--file",
