@@ -327,7 +327,10 @@ impl Tracker {
         });
         match settings.mode {
             Mode::All => {
-                self.owner = None;
+                // Owner mode, when it comes back, enrols afresh (from the photo, if any).
+                if self.owner.take().is_some() {
+                    self.enroll_requested = true;
+                }
                 let mut reported: Vec<Face> = self.tracks.iter().map(Track::face).collect();
                 reported.sort_by(|a, b| b.rect.area().total_cmp(&a.rect.area()));
                 reported.truncate(settings.max_faces);

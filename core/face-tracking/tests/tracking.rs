@@ -327,3 +327,46 @@ fn without_identity_owner_mode_masks_every_face() {
         "nobody enrols without a descriptor"
     );
 }
+
+#[test]
+fn an_owner_photo_decides_over_the_largest_face_and_survives_a_turn_in_all_mode() {
+    let mut run = Run::new(1);
+    let owner_mode = TrackerSettings {
+        mode: Mode::Owner,
+        ..Default::default()
+    };
+    let owner = owner_look();
+    // The stranger is the larger face: enrol-largest would take them.
+    let stranger = Person {
+        size: 150.0,
+        ..stranger_look()
+    };
+    let photo = oracle(
+        &[owner],
+        &Detection {
+            rect: owner.face_box(),
+            score: 1.0,
+            landmarks: None,
+        },
+    );
+    run.tracker.set_owner_photo(photo);
+    let people = [owner, stranger];
+    let shows_owner = |faces: &Faces| {
+        faces.reported.len() == 1 && faces.reported[0].rect.iou(&owner.face_box()) > 0.4
+    };
+    for i in 0..5 {
+        let faces = run.step(&people, &owner_mode);
+        assert!(i == 0 || shows_owner(&faces), "frame {i}: {faces:?}");
+    }
+    let all = TrackerSettings::default();
+    for _ in 0..3 {
+        assert_eq!(run.step(&people, &all).reported.len(), 2);
+    }
+    for i in 0..5 {
+        let faces = run.step(&people, &owner_mode);
+        assert!(
+            i == 0 || shows_owner(&faces),
+            "back in owner mode, frame {i}: {faces:?}"
+        );
+    }
+}
