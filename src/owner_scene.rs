@@ -7,7 +7,7 @@
 //! its box within 30 dB of the input) and whether the owner's did where a detector finds it. For the
 //! faceroi tests and `faceroi-bench`.
 
-use crate::rd::{launch, process_cpu_time, Error};
+use crate::rd::{appsink, launch, process_cpu_time, Error};
 use face_tracking::{DetectorKind, DetectorSettings, FaceDetector, PictureLayout, Rect};
 use gst::prelude::*;
 use std::path::Path;
@@ -64,7 +64,7 @@ pub fn decode_square(clip: &Path, size: usize, frames: usize) -> Result<Vec<Vec<
          appsink name=sink sync=false",
         clip.display()
     ))?;
-    let sink = appsink(&pipeline)?;
+    let sink = appsink(&pipeline, "sink")?;
     pipeline
         .set_state(gst::State::Playing)
         .map_err(|_| format!("{}: cannot decode", clip.display()))?;
@@ -82,13 +82,6 @@ pub fn decode_square(clip: &Path, size: usize, frames: usize) -> Result<Vec<Vec<
         return Err(format!("{}: no frames", clip.display()).into());
     }
     Ok(out)
-}
-
-fn appsink(pipeline: &gst::Pipeline) -> Result<gst_app::AppSink, Error> {
-    Ok(pipeline
-        .by_name("sink")
-        .and_then(|s| s.downcast::<gst_app::AppSink>().ok())
-        .ok_or("no appsink")?)
 }
 
 /// A mapped I420 buffer without its row padding.
@@ -192,7 +185,7 @@ pub fn run(element: &str, frames: &[Vec<u8>]) -> Result<Run, Error> {
         .by_name("src")
         .and_then(|s| s.downcast::<gst_app::AppSrc>().ok())
         .ok_or("no appsrc")?;
-    let sink = appsink(&pipeline)?;
+    let sink = appsink(&pipeline, "sink")?;
     let bus = pipeline.bus().ok_or("no bus")?;
     pipeline
         .set_state(gst::State::Playing)

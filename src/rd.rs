@@ -92,7 +92,8 @@ pub fn set_source(pipeline: &gst::Pipeline, clip: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-fn appsink(pipeline: &gst::Pipeline, name: &str) -> Result<gst_app::AppSink, Error> {
+/// The appsink called `name` in `pipeline`.
+pub fn appsink(pipeline: &gst::Pipeline, name: &str) -> Result<gst_app::AppSink, Error> {
     pipeline
         .by_name(name)
         .and_then(|e| e.downcast::<gst_app::AppSink>().ok())

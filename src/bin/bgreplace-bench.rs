@@ -23,7 +23,6 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use gst::prelude::*;
 use gst_video::prelude::*;
 
 use background_model::mask::iou;
@@ -243,10 +242,7 @@ fn run_masks(
     rd::set_source(&pipeline, clip)?;
     let frames = Arc::new(Mutex::new(0usize));
     let error = Arc::new(Mutex::new(None::<String>));
-    let sink = pipeline
-        .by_name("sink")
-        .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
-        .ok_or("no appsink")?;
+    let sink = rd::appsink(&pipeline, "sink")?;
     {
         let (frames, error) = (frames.clone(), error.clone());
         let channel = segmenter.channel;
