@@ -26,7 +26,6 @@ lossless=false
 bitrate=${PIXELMEET_BITRATE:-2000}
 latency=${PIXELMEET_LATENCY:-50}
 key_file=${PIXELMEET_KEY_FILE:-}
-key_hex=${PIXELMEET_KEY:-}
 make_key=""
 audio=1
 seconds=0
@@ -84,7 +83,7 @@ Other:
   --netsim PROPS      simulate a poor network on the outgoing video, e.g. "drop-probability=0.05"
                       or "max-kbps=300 max-bucket-size=30"
 Environment: DEVICE=/dev/videoN (camera; default /dev/video0 if present, else a test source),
-PIXELMEET_KEY (hex key instead of --key-file), PIXELMEET_HOST/PORT/LISTEN/SIZE/FPS/QUALITY/
+PIXELMEET_HOST/PORT/LISTEN/SIZE/FPS/QUALITY/
 BITRATE/LATENCY/KEY_FILE as defaults for the flags, GST_DEBUG as usual.
 USAGE
 }
@@ -161,15 +160,15 @@ prepare() {
   source "$top/scripts/setup.sh"
   export PATH="$HOME/.cargo/bin:$PATH"
   if [ -z "${PIXELMEET_NO_BUILD:-}" ]; then
-    (cd "$top" && cargo build --release -q -p gst-plugin-pixeldiff -p gst-plugin-faceroi -p gst-plugin-bgreplace)
+    (cd "$top" && cargo build --release -q -p gst-plugin-pixeldiff -p gst-plugin-faceroi -p gst-plugin-bgreplace -p gst-plugin-pixelmeet)
   fi
   export GST_PLUGIN_PATH="$top/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-  need pixeldiffenc "the pixelmeet plugins (cargo build --release in $top)"
+  need pixelmeetsend "the pixelmeet plugins (cargo build --release in $top)"
   need rtpbin gstreamer1.0-plugins-good
   need udpsrc gstreamer1.0-plugins-good
   need compositor gstreamer1.0-plugins-base
   if [ "$audio" -eq 1 ]; then need opusenc gstreamer1.0-plugins-base; fi
-  if [ -n "$key_file$key_hex" ]; then need srtpenc gstreamer1.0-plugins-bad; fi
+  if [ -n "$key_file" ]; then need srtpenc gstreamer1.0-plugins-bad; fi
   if [ -n "$share_camera$camera_shm" ]; then need shmsink gstreamer1.0-plugins-bad; fi
   load_key
 }
@@ -197,56 +196,18 @@ write_key() {
   echo "$prog: wrote a new key to $f (mode 0600); give the same file to every participant" >&2
 }
 
+# The bins read the key inside the process (never on a command line) and refuse a file that
+# others may read; this only fails early with the launcher's words.
 load_key() {
-  if [ -n "$key_file" ]; then
-    [ -r "$key_file" ] || die "cannot read key file $key_file"
-    key_hex=$(tr -d ' \n\r' <"$key_file")
-  fi
-  if [ -n "$key_hex" ]; then
-    [[ $key_hex =~ ^[0-9a-fA-F]{60}$ ]] ||
-      die "an SRTP key is 60 hex digits (30 bytes); make one with --make-key FILE"
-  fi
+  [ -z "$key_file" ] || [ -r "$key_file" ] || die "cannot read key file $key_file"
 }
 
-srtp_params() {
-  echo "srtp-key=(buffer)$key_hex,srtp-cipher=(string)aes-128-icm,srtp-auth=(string)hmac-sha1-80,srtcp-cipher=(string)aes-128-icm,srtcp-auth=(string)hmac-sha1-80"
+# Multicast options of the participant bins.
+multicast_props() {
+  if [ -n "$multicast" ]; then echo "ttl=$ttl${iface:+ multicast-iface=$iface}"; fi
 }
-
-video_caps() {
-  echo "application/x-rtp,media=(string)video,clock-rate=(int)90000,encoding-name=(string)X-PIXELDIFF,payload=(int)96,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-nack=(boolean)true"
-}
-audio_caps() {
-  echo "application/x-rtp,media=(string)audio,clock-rate=(int)48000,encoding-name=(string)OPUS,payload=(int)111"
-}
-
-# udpsink / udpsrc to or from an address; multicast needs its flags.
-udp_out() { # host port
-  local extra=""
-  if [ -n "$multicast" ]; then extra=" auto-multicast=true ttl-mc=$ttl${iface:+ multicast-iface=$iface}"; fi
-  echo "udpsink host=$1 port=$2 sync=false async=false$extra"
-}
-udp_in() { # port caps
-  local extra=""
-  if [ -n "$multicast" ]; then extra=" address=$multicast auto-multicast=true${iface:+ multicast-iface=$iface}"; fi
-  echo "udpsrc port=$1$extra caps=\"$2\""
-}
-
-# SSRCs are fixed, so that an SRTP receiver can name the stream it decrypts: derived from the
-# sender's id (its slot with a relay or multicast, else its listen port). Kinds: 0 video,
-# 1 audio, 2 video retransmissions.
-ssrc_of() { # id kind
-  echo $((0x50440000 + $1 * 4 + $2))
-}
-my_id() { if [ -n "$relay$multicast" ]; then echo "$slot"; else echo "$listen"; fi; }
-remote_id() { if [ -n "$relay$multicast" ]; then echo "$1"; else echo "$port"; fi; }
-
-# Sessions report every half second (the default is 5 s), so the sender adapts within seconds.
-RTCP_INTERVAL="rtpsession0::rtcp-min-interval=500000000 rtpsession1::rtcp-min-interval=500000000"
-
-# Encrypting or decrypting hop of one RTP or RTCP flow (nothing without a key).
-enc_hop() { # name pad-kind (rtp|rtcp) index
-  if [ -n "$key_hex" ]; then echo "$1.$2_sink_$3 $1.$2_src_$3 !"; fi
-}
+key_prop() { if [ -n "$key_file" ]; then echo "key-file=\"$key_file\""; fi; }
+flag() { if [ "$1" -eq 1 ]; then echo true; else echo false; fi; }
 
 raw_kbps() { echo $((width * height * 3 / 2 * 8 * fps / 1000)); }
 
@@ -268,24 +229,6 @@ video_source() {
   fi
   if [ -n "$share_camera" ]; then
     echo "! tee name=camera camera. ! queue leaky=downstream max-size-buffers=2 ! shmsink socket-path=$share_camera shm-size=$((width * height * 8)) wait-for-connection=false sync=false camera. ! queue max-size-buffers=2 leaky=downstream"
-  fi
-  # The face and background elements join the chain once they exist.
-  if gst-inspect-1.0 faceroi >/dev/null 2>&1; then
-    # Faces widened to head and shoulders feed pixeldiffenc's ROI priority.
-    local faces="faceroi updates=on-change margin=60 no-face-action=$no_face"
-    [ "$owner_only" = 1 ] && faces="$faces mode=owner mask-others=pixelate"
-    [ -n "$owner_photo" ] && faces="$faces owner-photo=\"$owner_photo\""
-    echo "! $faces"
-  fi
-  # The background replaced by something still: pixeldiffenc then never sends it.
-  if [ "$background" != none ] && gst-inspect-1.0 bgreplace >/dev/null 2>&1; then
-    # In silent mode everyone but the owner goes with the background.
-    local keep=""
-    [ "$owner_only" = 1 ] && keep=" keep=faces"
-    case "$background" in
-      image:*) echo "! bgreplace background=image location=\"${background#image:}\"$keep" ;;
-      *) echo "! bgreplace background=$background$keep" ;;
-    esac
   fi
 }
 
@@ -321,82 +264,42 @@ have_audio_device() {
   ls /dev/snd/pcm* >/dev/null 2>&1 || { command -v pactl >/dev/null && pactl info >/dev/null 2>&1; }
 }
 
-# Sender of slot $slot: video (and audio) in rtpbin "tx", to host:base; reports come back on
+# Sender of slot $slot: the pixelmeetsend bin "tx" sends to host:base; reports come back on
 # $listen+10*slot+4 (+5 audio).
 sender() { # dest-host dest-base
   local h=$1 b=$2 fb=$((listen + 10 * slot + 4))
-  local mtu=1200
   check_free "$fb"
   [ "$audio" -eq 0 ] || check_free $((fb + 1))
-  local srtp=""
-  [ -z "$key_hex" ] || srtp="srtpenc name=tx_srtp key=$key_hex rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80"
-  local id vssrc
-  id=$(my_id) vssrc=$(ssrc_of "$id" 0)
-  local rtx_send=""
-  [ "$rtx" -eq 0 ] || rtx_send="rtprtxsend $(rtx_maps "$id") max-size-time=500 !"
-  cat <<EOF
-rtpbin name=tx rtp-profile=avpf $RTCP_INTERVAL $srtp
-$(video_source) ! pixeldiffenc name=enc quality=$quality lossless=$lossless mtu=$mtu
-  ! rtppixeldiffpay pt=96 ssrc=$vssrc mtu=$((mtu + 40)) ! $rtx_send tx.send_rtp_sink_0
-tx.send_rtp_src_0 ! ${netsim:+netsim $netsim !} $(enc_hop tx_srtp rtp 0) $(udp_out "$h" "$b")
-tx.send_rtcp_src_0 ! $(enc_hop tx_srtp rtcp 0) $(udp_out "$h" $((b + 1)))
-$(udp_in "$fb" application/x-rtcp) ! pixeldiffadapt ssrc=$vssrc max-bitrate=$bitrate ! tx.recv_rtcp_sink_0
-EOF
-  if [ "$audio" -eq 1 ]; then
-    cat <<EOF
-$(audio_source) ! opusenc bitrate=32000 frame-size=20 ! rtpopuspay pt=111 ssrc=$(ssrc_of "$id" 1) ! tx.send_rtp_sink_1
-tx.send_rtp_src_1 ! $(enc_hop tx_srtp rtp 1) $(udp_out "$h" $((b + 2)))
-tx.send_rtcp_src_1 ! $(enc_hop tx_srtp rtcp 1) $(udp_out "$h" $((b + 3)))
-$(udp_in $((fb + 1)) application/x-rtcp) ! tx.recv_rtcp_sink_1
-EOF
-  fi
+  echo "$(video_source) ! pixelmeetsend name=tx host=$h port=$b report-port=$fb rtx=$(flag "$rtx") $(multicast_props) $(key_prop)"
+  echo "  ${netsim:+network-simulation=\"$netsim\"} $(sender_children)"
+  if [ "$audio" -eq 1 ]; then echo "$(audio_source) ! tx.audio_sink"; fi
 }
 
-# NACK retransmission: RTX packets use payload type 97 and their own SSRC.
-rtx_maps() { # sender-id
-  echo "payload-type-map=application/x-rtp-pt-map,96=(uint)97 ssrc-map=application/x-rtp-ssrc-map,$(ssrc_of "$1" 0)=(uint)$(ssrc_of "$1" 2)"
+# The sender bin's children, set through it: codec, adaptation, faces, background.
+sender_children() {
+  echo -n "pixeldiffenc::quality=$quality pixeldiffenc::lossless=$lossless pixeldiffadapt::max-bitrate=$bitrate"
+  echo -n " faceroi::no-face-action=$no_face"
+  # In silent mode everyone but the owner is masked and goes with the background.
+  if [ "$owner_only" = 1 ]; then echo -n " faceroi::mode=owner bgreplace::keep=faces"; fi
+  if [ -n "$owner_photo" ]; then echo -n " faceroi::owner-photo=\"$owner_photo\""; fi
+  case "$background" in
+    none) echo -n " replace-background=false" ;;
+    image:*) echo -n " bgreplace::background=image bgreplace::location=\"${background#image:}\"" ;;
+    *) echo -n " bgreplace::background=$background" ;;
+  esac
+  echo
 }
 
-# Receiver of remote slot $k on $listen+10k, in rtpbin "rxK"; reports go to
-# report-host:report-port. Video ends in "$video_out", audio in "$audio_out". Reports are not
-# encrypted: they carry loss counts, not media, and gst-launch cannot give the sender's
-# srtpdec the key for a receiver's random SSRC.
+# Receiver of remote slot $k on $listen+10k: the pixelmeetrecv bin "rxK"; reports go to
+# report-host:report-port. Video ends in "$video_out", audio in "$audio_out".
 receiver() { # k report-host report-port video-out audio-out
-  local k=$1 rh=$2 rp=$3 vout=$4 aout=$5 b=$((listen + 10 * $1)) r="rx$1" rid
-  rid=$(remote_id "$1")
+  local k=$1 rh=$2 rp=$3 vout=$4 aout=$5 b=$((listen + 10 * $1)) r="rx$1"
   check_free "$b" $((b + 1))
   [ "$audio" -eq 0 ] || check_free $((b + 2)) $((b + 3))
-  local vcaps acaps
-  vcaps=$(video_caps) acaps=$(audio_caps)
-  local rtx_recv=""
-  [ "$rtx" -eq 0 ] || rtx_recv="rtprtxreceive $(rtx_maps "$rid") !"
-  echo "rtpbin name=$r latency=$latency rtp-profile=avpf $RTCP_INTERVAL do-retransmission=$([ "$rtx" -eq 1 ] && echo true || echo false)"
-  recv_flow "$r" 0 "$b" "$vcaps,ssrc=(uint)$(ssrc_of "$rid" 0)" "$rtx_recv"
-  echo "$r.send_rtcp_src_0 ! $(udp_out "$rh" "$rp")"
-  echo "$r. ! rtppixeldiffdepay name=depay$k ! pixeldiffdec name=dec$k ! $vout"
-  if [ "$audio" -eq 1 ]; then
-    recv_flow "$r" 1 $((b + 2)) "$acaps,ssrc=(uint)$(ssrc_of "$rid" 1)" ""
-    echo "$r.send_rtcp_src_1 ! $(udp_out "$rh" $((rp + 1)))"
-    echo "$r. ! rtpopusdepay ! opusdec plc=true ! level name=audio$k interval=1000000000 ! $aout"
-  fi
-}
-
-# RTP and RTCP of one session into rtpbin, through srtpdec when there is a key.
-recv_flow() { # rtpbin session rtp-port rtp-caps extra-before-rtpbin
-  local r=$1 s=$2 p=$3 caps=$4 extra=$5 ssrc
-  ssrc=${caps##*ssrc=}
-  if [ -n "$key_hex" ]; then
-    local d="${r}_srtpdec$s" params
-    params=$(srtp_params)
-    echo "srtpdec name=$d"
-    echo "$(udp_in "$p" "${caps/application\/x-rtp/application/x-srtp},$params") ! $d.rtp_sink"
-    echo "$d.rtp_src ! $extra $r.recv_rtp_sink_$s"
-    echo "$(udp_in $((p + 1)) "application/x-srtcp,ssrc=$ssrc,$params") ! $d.rtcp_sink"
-    echo "$d.rtcp_src ! $r.recv_rtcp_sink_$s"
-  else
-    echo "$(udp_in "$p" "$caps") ! $extra $r.recv_rtp_sink_$s"
-    echo "$(udp_in $((p + 1)) application/x-rtcp) ! $r.recv_rtcp_sink_$s"
-  fi
+  echo "pixelmeetrecv name=$r port=$b report-host=$rh report-port=$rp latency=$latency rtx=$(flag "$rtx")" \
+    "audio=$(flag "$audio") ${multicast:+address=$multicast} $(multicast_props) $(key_prop)"
+  echo "$r.video_src ! $vout"
+  if [ "$audio" -eq 1 ]; then echo "$r.audio_src ! $aout"; fi
 }
 
 # Run a pipeline description with gst-launch-1.0, printing a stats line a second. Ends after
@@ -405,7 +308,7 @@ run_pipeline() { # description
   local desc=$1
   if [ "$verbose" -eq 1 ]; then echo "$desc" >&2; fi
   # srtpdec says only in its debug log that packets fail authentication (a wrong key).
-  if [ -n "$key_hex" ]; then export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}srtpdec:2"; fi
+  if [ -n "$key_file" ]; then export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}srtpdec:2"; fi
   local timeout_cmd=()
   # INT lets gst-launch end cleanly (-e); a pipeline whose sinks never saw data cannot take
   # its EOS, so it is killed 2 s later.

@@ -32,21 +32,21 @@ verbose == 1 { print; fflush() }
 }
 /pixeldiffadapt-stats/ { target = field("target-kbps", "uint") }
 /pixeldiffdec-stats/ {
-  s = source(); sub(/^dec/, "", s)
+  s = source(); sub(/^rx/, "", s)
   t = now(); f = field("frames", "guint64")
   shown_fps[s] = (t > dec_t[s]) ? (f - dec_f[s]) / (t - dec_t[s]) : 0
   dec_t[s] = t; dec_f[s] = f
 }
 /rtppixeldiffdepay-stats/ {
-  s = source(); sub(/^depay/, "", s)
+  s = source(); sub(/^rx/, "", s)
   lost = field("packets-lost", "guint64"); got = field("packets", "guint64")
   printf "%7.1fs rx%s: recv %7.1f kbit/s  lost %d of %d packets (%.1f%% last second)  %4.1f fps shown\n",
     now(), s, field("kbps", "double"), lost, lost + got, field("loss-percent", "double"),
     shown_fps[s] + 0
   fflush()
 }
-/^level, / || /element "audio[0-9]+".*level/ {
-  s = source(); sub(/^audio/, "", s)
+/element "rx[0-9]+".*level/ {
+  s = source(); sub(/^rx/, "", s)
   if (match($0, /rms=\([A-Za-z]+\)[{<] *-?[0-9.e+]+/)) {
     v = substr($0, RSTART, RLENGTH); sub(/^[^{<]*[{<] */, "", v)
     printf "%7.1fs rx%s: audio %6.1f dB RMS\n", field("running-time", "guint64") / 1e9, s, v + 0

@@ -1,11 +1,13 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! What the in-place raw-video filters (`faceroi`, `bgreplace`) share: their pad templates,
-//! the `picture` layout of a negotiated format and of a mapped frame, named custom events; and
-//! the stats clock every element's periodic messages use.
+//! What pixelmeet's elements share: the in-place filters' (`faceroi`, `bgreplace`) pad templates,
+//! the `picture` layout of a negotiated format and of a mapped frame, named custom events, the
+//! face ROI meta, the pixeldiff RTP caps; and the stats clock every element's periodic messages
+//! use.
 
 pub mod roi;
+pub mod rtp;
 pub mod stats;
 
 use gst_video::prelude::*;

@@ -312,26 +312,24 @@ impl BaseTransformImpl for PixeldiffAdapt {
 }
 
 impl PixeldiffAdapt {
-    /// The encoder to steer, looked up once in the pipeline this element is in.
+    /// The encoder to steer, looked up once: in the nearest enclosing bin that has one (so each
+    /// `pixelmeetsend` steers its own), up to the pipeline.
     fn encoder(&self) -> Option<gst::Element> {
         let cached = self.state.lock().unwrap().as_ref()?.encoder.upgrade();
         if cached.is_some() {
             return cached;
         }
         let name = self.settings.lock().unwrap().encoder.clone();
-        let mut top: gst::Object = self.obj().clone().upcast();
-        while let Some(parent) = top.parent() {
-            top = parent;
-        }
-        let bin = top.downcast::<gst::Bin>().ok()?;
-        let found = match name {
-            Some(name) => bin.by_name(&name),
-            None => bin
-                .iterate_all_by_element_factory_name("pixeldiffenc")
-                .into_iter()
-                .flatten()
-                .next(),
-        }?;
+        let found = std::iter::successors(self.obj().parent(), |bin| bin.parent())
+            .filter_map(|o| o.downcast::<gst::Bin>().ok())
+            .find_map(|bin| match &name {
+                Some(name) => bin.by_name(name),
+                None => bin
+                    .iterate_all_by_element_factory_name("pixeldiffenc")
+                    .into_iter()
+                    .flatten()
+                    .next(),
+            })?;
         if found.find_property("target-bitrate").is_none() {
             gst::warning!(CAT, imp = self, "{} has no target-bitrate", found.name());
             return None;

@@ -15,8 +15,8 @@
 //! (averaged blocks under motion). With several receivers (multicast, relay) the worst report of
 //! a compound packet counts.
 //!
-//! The encoder is the one named by `encoder`, or else the first `pixeldiffenc` in the same
-//! pipeline. Each report posts an element message `pixeldiffadapt-stats` with `timestamp`
+//! The encoder is the one named by `encoder`, or else the first `pixeldiffenc` of the nearest
+//! enclosing bin that has one (a `pixelmeetsend` steers its own), up to the pipeline. Each report posts an element message `pixeldiffadapt-stats` with `timestamp`
 //! (pipeline running time), `loss-percent`, `jitter-ms`, `sent-kbps` (the encoder's last
 //! interval), `target-kbps` (the new target) and `action` ("decrease", "hold", "increase"):
 //! bitrate over time.

@@ -1,0 +1,225 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! What a sender and a receiver agree on: the ports of a participant, payload types, RTCP
+//! timing; and the pieces both bins build their graphs from.
+//!
+//! Ports: a receiver listens on a base port P: video RTP on P, video RTCP on P+1, audio RTP on
+//! P+2, audio RTCP on P+3. It sends its reports (RTCP receiver reports, NACK, PLI) to the
+//! sender's report port R (video) and R+1 (audio).
+
+use gst::prelude::*;
+
+pub const DEFAULT_PORT: u16 = 5000;
+pub const DEFAULT_REPORT_PORT: u16 = 5004;
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// A session's RTCP goes one port above its RTP.
+pub const RTCP_OFFSET: u16 = 1;
+pub const AUDIO_RTP_OFFSET: u16 = 2;
+pub const AUDIO_REPORT_OFFSET: u16 = 1;
+
+/// The RTP sessions of a participant's rtpbin.
+pub const VIDEO_SESSION: u32 = 0;
+pub const AUDIO_SESSION: u32 = 1;
+
+pub const AUDIO_PAYLOAD_TYPE: u8 = 111;
+/// Video retransmissions (RFC 4588) when `rtx` is on.
+pub const RTX_PAYLOAD_TYPE: u8 = 97;
+/// How long the sender keeps packets for retransmission, in ms.
+pub const RTX_KEEP_MS: u32 = 500;
+pub const OPUS_BITRATE: i32 = 32_000;
+/// Reports twice a second (RTCP's default is every 5 s), so the sender adapts within seconds.
+pub const RTCP_MIN_INTERVAL: gst::ClockTime = gst::ClockTime::from_mseconds(500);
+pub const DEFAULT_LATENCY_MS: u32 = 50;
+/// Pixels faceroi widens each face by, to head and shoulders: what pixeldiffenc favours.
+pub const FACE_MARGIN: u32 = 60;
+
+/// A child element of `factory`, named `name`; the error says which package is missing.
+pub fn make(factory: &str, name: &str) -> Result<gst::Element, glib::BoolError> {
+    gst::ElementFactory::make(factory)
+        .name(name)
+        .build()
+        .map_err(|_| {
+            glib::bool_error!(
+                "GStreamer element {factory} is missing ({})",
+                package_of(factory)
+            )
+        })
+}
+
+fn package_of(factory: &str) -> &'static str {
+    match factory {
+        "faceroi" | "bgreplace" | "pixeldiffenc" | "pixeldiffdec" | "rtppixeldiffpay"
+        | "rtppixeldiffdepay" | "pixeldiffadapt" => {
+            "the pixelmeet plugins are not on GST_PLUGIN_PATH"
+        }
+        "srtpenc" | "srtpdec" | "netsim" => "gstreamer1.0-plugins-bad",
+        "opusenc" | "opusdec" | "audioconvert" | "audioresample" => "gstreamer1.0-plugins-base",
+        _ => "gstreamer1.0-plugins-good",
+    }
+}
+
+use gst::glib;
+
+/// Whether `host` is a multicast group (then its ports are shared by design).
+pub fn is_multicast(host: &str) -> bool {
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|a| a.is_multicast())
+}
+
+/// Network settings both bins share.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// The interface for multicast (e.g. `lo`); empty: the system's choice.
+    pub multicast_iface: String,
+    /// Multicast TTL of what is sent.
+    pub ttl: u32,
+}
+
+/// A `udpsink` to `host:port`.
+pub fn udp_sink(
+    name: &str,
+    host: &str,
+    port: u16,
+    net: &Network,
+) -> Result<gst::Element, glib::BoolError> {
+    let sink = make("udpsink", name)?;
+    sink.set_property("host", host);
+    sink.set_property("port", i32::from(port));
+    sink.set_property("sync", false);
+    sink.set_property("async", false);
+    if is_multicast(host) {
+        sink.set_property("ttl-mc", net.ttl as i32);
+        if !net.multicast_iface.is_empty() {
+            sink.set_property("multicast-iface", &net.multicast_iface);
+        }
+    }
+    Ok(sink)
+}
+
+/// A `udpsrc` on `address:port` announcing `caps`. A unicast port is not shared: a port
+/// another program holds fails at start instead of being split with it.
+pub fn udp_source(
+    name: &str,
+    address: &str,
+    port: u16,
+    caps: &gst::Caps,
+    net: &Network,
+) -> Result<gst::Element, glib::BoolError> {
+    let src = make("udpsrc", name)?;
+    src.set_property("address", address);
+    src.set_property("port", i32::from(port));
+    src.set_property("caps", caps);
+    let multicast = is_multicast(address);
+    src.set_property("reuse", multicast);
+    if multicast && !net.multicast_iface.is_empty() {
+        src.set_property("multicast-iface", &net.multicast_iface);
+    }
+    Ok(src)
+}
+
+/// Caps of the pixeldiff video as the receiver announces it: picture-loss feedback always,
+/// NACK when retransmission is on.
+pub fn video_caps(rtx: bool) -> gst::Caps {
+    let mut caps = video_glue::rtp::rtp_caps(video_glue::rtp::DEFAULT_PAYLOAD_TYPE);
+    {
+        let s = caps.make_mut().structure_mut(0).expect("one structure");
+        s.set("rtcp-fb-nack-pli", true);
+        s.set("rtcp-fb-nack", rtx);
+    }
+    caps
+}
+
+pub fn audio_caps() -> gst::Caps {
+    gst::Caps::builder("application/x-rtp")
+        .field("media", "audio")
+        .field("clock-rate", 48_000)
+        .field("encoding-name", "OPUS")
+        .field("payload", i32::from(AUDIO_PAYLOAD_TYPE))
+        .build()
+}
+
+pub fn rtcp_caps() -> gst::Caps {
+    gst::Caps::new_empty_simple("application/x-rtcp")
+}
+
+/// An rtpbin for a participant: AVPF (feedback without waiting for the next regular report).
+pub fn rtpbin(latency_ms: u32) -> Result<gst::Element, glib::BoolError> {
+    let rtpbin = make("rtpbin", "rtpbin")?;
+    rtpbin.set_property_from_str("rtp-profile", "avpf");
+    rtpbin.set_property("latency", latency_ms);
+    Ok(rtpbin)
+}
+
+/// Reports every [`RTCP_MIN_INTERVAL`] in the sessions rtpbin made for the pads asked so far.
+pub fn report_often(rtpbin: &gst::Element) {
+    let sessions = rtpbin
+        .dynamic_cast_ref::<gst::ChildProxy>()
+        .expect("rtpbin is a child proxy");
+    for session in [VIDEO_SESSION, AUDIO_SESSION] {
+        if let Some(s) = sessions.child_by_name(&format!("rtpsession{session}")) {
+            s.set_property("rtcp-min-interval", RTCP_MIN_INTERVAL.nseconds());
+        }
+    }
+}
+
+/// Adds `elements` to `bin` and links them in a row.
+pub fn chain(bin: &gst::Bin, elements: &[&gst::Element]) -> Result<(), glib::BoolError> {
+    for e in elements {
+        if e.parent().is_none() {
+            bin.add(*e)?;
+        }
+    }
+    gst::Element::link_many(elements.iter().copied())
+}
+
+/// Links `src`'s pad `src_pad` to `sink`'s `sink_pad` (request pads asked for by name).
+pub fn link(
+    src: &gst::Element,
+    src_pad: &str,
+    sink: &gst::Element,
+    sink_pad: &str,
+) -> Result<(), glib::BoolError> {
+    src.link_pads(Some(src_pad), sink, Some(sink_pad))
+        .map_err(|_| {
+            glib::bool_error!(
+                "cannot link {}.{src_pad} to {}.{sink_pad}",
+                src.name(),
+                sink.name()
+            )
+        })
+}
+
+/// The bin's element messages (children's stats) are posted again with the bin as their
+/// source, so that an application or `gst-launch-1.0 -m` tells participants apart by the bin's
+/// name. Other messages pass as they are.
+pub fn from_bin(bin: &gst::Bin, message: gst::Message) -> gst::Message {
+    match message.view() {
+        gst::MessageView::Element(e)
+            if e.src()
+                .is_some_and(|s| s != bin.upcast_ref::<gst::Object>()) =>
+        {
+            match e.structure() {
+                Some(s) => gst::message::Element::builder(s.to_owned())
+                    .src(bin)
+                    .build(),
+                None => message,
+            }
+        }
+        _ => message,
+    }
+}
+
+/// Data reaching `ghost`'s target is dropped while nothing is linked to the ghost pad, so an
+/// output the application leaves unlinked (audio, say) is not an error.
+pub fn drop_while_unlinked(ghost: &gst::GhostPad) {
+    let Some(target) = ghost.target() else { return };
+    let ghost = ghost.downgrade();
+    target.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        move |_, _| match ghost.upgrade() {
+            Some(g) if g.is_linked() => gst::PadProbeReturn::Ok,
+            _ => gst::PadProbeReturn::Drop,
+        },
+    );
+}

@@ -1,0 +1,548 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+use crate::graph::{self, Network};
+use crate::key::SrtpKey;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "pixelmeetsend",
+        gst::DebugColorFlags::empty(),
+        Some("pixelmeet sender bin"),
+    )
+});
+
+#[derive(Debug, Clone)]
+struct Settings {
+    host: String,
+    port: u16,
+    report_port: u16,
+    network: Network,
+    find_faces: bool,
+    replace_background: bool,
+    rtx: bool,
+    key_file: Option<PathBuf>,
+    network_simulation: String,
+    ssrc: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            host: graph::DEFAULT_HOST.into(),
+            port: graph::DEFAULT_PORT,
+            report_port: graph::DEFAULT_REPORT_PORT,
+            network: Network {
+                multicast_iface: String::new(),
+                ttl: 1,
+            },
+            find_faces: true,
+            replace_background: true,
+            rtx: false,
+            key_file: None,
+            network_simulation: String::new(),
+            ssrc: 0,
+        }
+    }
+}
+
+/// The children that exist from construction, so their properties can be set through the bin.
+struct Children {
+    faceroi: gst::Element,
+    bgreplace: gst::Element,
+    encoder: gst::Element,
+    payloader: gst::Element,
+    adapt: gst::Element,
+    rtpbin: gst::Element,
+}
+
+impl Children {
+    fn new() -> Result<Self, glib::BoolError> {
+        let faceroi = graph::make("faceroi", "faceroi")?;
+        faceroi.set_property("margin", graph::FACE_MARGIN);
+        // A message when the faces change, not every frame.
+        faceroi.set_property_from_str("updates", "on-change");
+        Ok(Self {
+            faceroi,
+            bgreplace: graph::make("bgreplace", "bgreplace")?,
+            encoder: graph::make("pixeldiffenc", "pixeldiffenc")?,
+            payloader: graph::make("rtppixeldiffpay", "rtppixeldiffpay")?,
+            adapt: graph::make("pixeldiffadapt", "pixeldiffadapt")?,
+            rtpbin: graph::rtpbin(graph::DEFAULT_LATENCY_MS)?,
+        })
+    }
+}
+
+/// The Opus branch behind the `audio_sink` pad, made when the pad is asked for.
+struct Audio {
+    first: gst::Element,
+    payloader: gst::Element,
+}
+
+#[derive(Default)]
+pub struct PixelmeetSend {
+    settings: Mutex<Settings>,
+    children: Mutex<Option<Result<Children, glib::BoolError>>>,
+    audio: Mutex<Option<Audio>>,
+    /// The video SSRC in use, once assembled.
+    ssrc: Mutex<Option<u32>>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for PixelmeetSend {
+    const NAME: &'static str = "GstPixelmeetSend";
+    type Type = super::PixelmeetSend;
+    type ParentType = gst::Bin;
+}
+
+impl ObjectImpl for PixelmeetSend {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            let d = Settings::default();
+            vec![
+                glib::ParamSpecString::builder("host")
+                    .nick("Host")
+                    .blurb("Where the media goes: the receiver's address, a relay's, or a multicast group")
+                    .default_value(Some(graph::DEFAULT_HOST))
+                    .build(),
+                glib::ParamSpecUInt::builder("port")
+                    .nick("Port")
+                    .blurb("The receiver's base port: video RTP; RTCP on port+1, audio on port+2 and +3")
+                    .minimum(1)
+                    .maximum(65532)
+                    .default_value(d.port.into())
+                    .build(),
+                glib::ParamSpecUInt::builder("report-port")
+                    .nick("Report port")
+                    .blurb("Local port for the receivers' video reports (audio's on report-port+1); 0: none, no adaptation")
+                    .maximum(65534)
+                    .default_value(d.report_port.into())
+                    .build(),
+                glib::ParamSpecString::builder("multicast-iface")
+                    .nick("Multicast interface")
+                    .blurb("Network interface for a multicast host (e.g. lo); empty: the system's choice")
+                    .build(),
+                glib::ParamSpecUInt::builder("ttl")
+                    .nick("Multicast TTL")
+                    .blurb("Hops a multicast packet may take")
+                    .minimum(1)
+                    .maximum(255)
+                    .default_value(d.network.ttl)
+                    .build(),
+                glib::ParamSpecBoolean::builder("find-faces")
+                    .nick("Find faces")
+                    .blurb("faceroi in the chain: faces get priority, owner-only and no-face modes")
+                    .default_value(d.find_faces)
+                    .build(),
+                glib::ParamSpecBoolean::builder("replace-background")
+                    .nick("Replace background")
+                    .blurb("bgreplace in the chain, so the background costs nothing to send")
+                    .default_value(d.replace_background)
+                    .build(),
+                glib::ParamSpecBoolean::builder("rtx")
+                    .nick("Retransmission")
+                    .blurb("Resend video packets a receiver reports lost (RFC 4588, payload type 97)")
+                    .default_value(d.rtx)
+                    .build(),
+                glib::ParamSpecString::builder("key-file")
+                    .nick("Key file")
+                    .blurb("SRTP-protect media and reports with the key in this file (mode 0600, 60 hex digits)")
+                    .build(),
+                glib::ParamSpecString::builder("network-simulation")
+                    .nick("Network simulation")
+                    .blurb("netsim properties for the outgoing video, to try a poor network (e.g. drop-probability=0.05)")
+                    .build(),
+                glib::ParamSpecUInt::builder("ssrc")
+                    .nick("SSRC")
+                    .blurb("Video SSRC (audio's is ssrc+1, retransmissions' ssrc+2); 0: random per session. Reads the one in use")
+                    .default_value(0)
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().unwrap();
+        match pspec.name() {
+            "host" => {
+                s.host = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .unwrap_or_default()
+            }
+            "port" => s.port = value.get::<u32>().expect("type checked upstream") as u16,
+            "report-port" => {
+                s.report_port = value.get::<u32>().expect("type checked upstream") as u16
+            }
+            "multicast-iface" => {
+                s.network.multicast_iface = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .unwrap_or_default()
+            }
+            "ttl" => s.network.ttl = value.get().expect("type checked upstream"),
+            "find-faces" => s.find_faces = value.get().expect("type checked upstream"),
+            "replace-background" => {
+                s.replace_background = value.get().expect("type checked upstream")
+            }
+            "rtx" => s.rtx = value.get().expect("type checked upstream"),
+            "key-file" => s.key_file = video_glue::path_of(value),
+            "network-simulation" => {
+                s.network_simulation = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .unwrap_or_default()
+            }
+            "ssrc" => s.ssrc = value.get().expect("type checked upstream"),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings.lock().unwrap();
+        match pspec.name() {
+            "host" => s.host.to_value(),
+            "port" => u32::from(s.port).to_value(),
+            "report-port" => u32::from(s.report_port).to_value(),
+            "multicast-iface" => s.network.multicast_iface.to_value(),
+            "ttl" => s.network.ttl.to_value(),
+            "find-faces" => s.find_faces.to_value(),
+            "replace-background" => s.replace_background.to_value(),
+            "rtx" => s.rtx.to_value(),
+            "key-file" => video_glue::path_value(s.key_file.as_deref()),
+            "network-simulation" => s.network_simulation.to_value(),
+            "ssrc" => self.ssrc.lock().unwrap().unwrap_or(s.ssrc).to_value(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        let obj = self.obj();
+        let children = Children::new();
+        if let Ok(c) = &children {
+            obj.add_many([
+                &c.faceroi,
+                &c.bgreplace,
+                &c.encoder,
+                &c.payloader,
+                &c.adapt,
+                &c.rtpbin,
+            ])
+            .expect("fresh children");
+        }
+        *self.children.lock().unwrap() = Some(children);
+        let templ = obj.pad_template("video_sink").expect("template");
+        let pad = gst::GhostPad::builder_from_template(&templ)
+            .name("video_sink")
+            .build();
+        obj.add_pad(&pad).expect("a new pad");
+    }
+}
+
+impl GstObjectImpl for PixelmeetSend {}
+
+impl ElementImpl for PixelmeetSend {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "pixelmeet sender",
+                "Sink/Network/Bin",
+                "Sends a participant's video and audio over RTP/UDP: faces, background replacement, pixeldiff, Opus, RTCP and bitrate adaptation",
+                "pixelmeet developers",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            vec![
+                gst::PadTemplate::new(
+                    "video_sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &gst::Caps::new_empty_simple("video/x-raw"),
+                )
+                .expect("valid template"),
+                gst::PadTemplate::new(
+                    "audio_sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Request,
+                    &gst::Caps::new_empty_simple("audio/x-raw"),
+                )
+                .expect("valid template"),
+            ]
+        });
+        TEMPLATES.as_ref()
+    }
+
+    fn request_new_pad(
+        &self,
+        templ: &gst::PadTemplate,
+        _name: Option<&str>,
+        _caps: Option<&gst::Caps>,
+    ) -> Option<gst::Pad> {
+        let obj = self.obj();
+        if templ.name_template() != "audio_sink" || self.audio.lock().unwrap().is_some() {
+            return None;
+        }
+        if obj.current_state() != gst::State::Null {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "audio_sink is asked for before the bin starts"
+            );
+            return None;
+        }
+        let made = (|| -> Result<(gst::GhostPad, Audio), glib::BoolError> {
+            let convert = graph::make("audioconvert", "audioconvert")?;
+            let resample = graph::make("audioresample", "audioresample")?;
+            let encoder = graph::make("opusenc", "opusenc")?;
+            encoder.set_property("bitrate", graph::OPUS_BITRATE);
+            let payloader = graph::make("rtpopuspay", "rtpopuspay")?;
+            payloader.set_property("pt", u32::from(graph::AUDIO_PAYLOAD_TYPE));
+            graph::chain(
+                obj.upcast_ref(),
+                &[&convert, &resample, &encoder, &payloader],
+            )?;
+            let target = convert.static_pad("sink").expect("audioconvert sink");
+            let pad = gst::GhostPad::builder_from_template_with_target(templ, &target)?
+                .name("audio_sink")
+                .build();
+            Ok((
+                pad,
+                Audio {
+                    first: convert,
+                    payloader,
+                },
+            ))
+        })();
+        match made {
+            Ok((pad, audio)) => {
+                obj.add_pad(&pad).ok()?;
+                *self.audio.lock().unwrap() = Some(audio);
+                Some(pad.upcast())
+            }
+            Err(e) => {
+                gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ["{e}"]);
+                None
+            }
+        }
+    }
+
+    fn release_pad(&self, pad: &gst::Pad) {
+        if let Some(audio) = self.audio.lock().unwrap().take() {
+            let _ = audio.first.set_state(gst::State::Null);
+        }
+        let _ = self.obj().remove_pad(pad);
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::NullToReady && self.ssrc.lock().unwrap().is_none() {
+            if let Err(e) = self.assemble() {
+                gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e}"));
+                return Err(gst::StateChangeError);
+            }
+        }
+        self.parent_change_state(transition)
+    }
+}
+
+impl BinImpl for PixelmeetSend {
+    fn handle_message(&self, message: gst::Message) {
+        self.parent_handle_message(graph::from_bin(self.obj().upcast_ref(), message))
+    }
+}
+
+impl PixelmeetSend {
+    /// Links the graph the settings describe; once, at the first READY.
+    fn assemble(&self) -> Result<(), String> {
+        let s = self.settings.lock().unwrap().clone();
+        let guard = self.children.lock().unwrap();
+        let c = match guard.as_ref().expect("made at construction") {
+            Ok(c) => c,
+            Err(e) => return Err(e.to_string()),
+        };
+        let key = s.key_file.as_deref().map(SrtpKey::read).transpose()?;
+        if s.host.is_empty() {
+            return Err("host is empty".into());
+        }
+        let obj = self.obj();
+        let bin: &gst::Bin = obj.upcast_ref();
+        let ssrc = match s.ssrc {
+            0 => glib::random_int().max(1),
+            n => n,
+        };
+        let e = |e: glib::BoolError| e.to_string();
+
+        // Video: faces, background, codec, payloader.
+        let mut video = Vec::new();
+        for (wanted, element) in [
+            (s.find_faces, &c.faceroi),
+            (s.replace_background, &c.bgreplace),
+        ] {
+            if wanted {
+                video.push(element);
+            } else {
+                bin.remove(element).map_err(e)?;
+            }
+        }
+        video.extend([&c.encoder, &c.payloader]);
+        gst::Element::link_many(video.iter().copied()).map_err(e)?;
+        let ghost = obj
+            .static_pad("video_sink")
+            .and_downcast::<gst::GhostPad>()
+            .expect("video_sink");
+        ghost
+            .set_target(video[0].static_pad("sink").as_ref())
+            .map_err(e)?;
+        c.payloader
+            .set_property("pt", u32::from(video_glue::rtp::DEFAULT_PAYLOAD_TYPE));
+        c.payloader.set_property("ssrc", ssrc);
+        if s.rtx {
+            let rtx = graph::make("rtprtxsend", "rtprtxsend").map_err(e)?;
+            rtx.set_property_from_str(
+                "payload-type-map",
+                &format!(
+                    "application/x-rtp-pt-map,{}=(uint){}",
+                    video_glue::rtp::DEFAULT_PAYLOAD_TYPE,
+                    graph::RTX_PAYLOAD_TYPE
+                ),
+            );
+            rtx.set_property_from_str(
+                "ssrc-map",
+                &format!(
+                    "application/x-rtp-ssrc-map,{ssrc}=(uint){}",
+                    ssrc.wrapping_add(2)
+                ),
+            );
+            rtx.set_property("max-size-time", graph::RTX_KEEP_MS);
+            graph::chain(bin, &[&c.payloader, &rtx]).map_err(e)?;
+            graph::link(&rtx, "src", &c.rtpbin, "send_rtp_sink_0").map_err(e)?;
+        } else {
+            graph::link(&c.payloader, "src", &c.rtpbin, "send_rtp_sink_0").map_err(e)?;
+        }
+        let srtp = key
+            .as_ref()
+            .map(|k| k.encoder("srtpenc"))
+            .transpose()
+            .map_err(e)?;
+        if let Some(enc) = &srtp {
+            bin.add(enc).map_err(e)?;
+        }
+        let simulation = if s.network_simulation.is_empty() {
+            None
+        } else {
+            let netsim = graph::make("netsim", "netsim").map_err(e)?;
+            for pair in s.network_simulation.split_whitespace() {
+                let (name, value) = pair
+                    .split_once('=')
+                    .filter(|(n, _)| netsim.find_property(n).is_some())
+                    .ok_or_else(|| {
+                        format!("network-simulation: {pair:?} is not a netsim property=value")
+                    })?;
+                netsim.set_property_from_str(name, value);
+            }
+            bin.add(&netsim).map_err(e)?;
+            Some(netsim)
+        };
+
+        let session = |id: u32,
+                       payloader: &gst::Element,
+                       port: u16,
+                       report_port: u16|
+         -> Result<(), String> {
+            if id != graph::VIDEO_SESSION {
+                graph::link(payloader, "src", &c.rtpbin, &format!("send_rtp_sink_{id}"))
+                    .map_err(e)?;
+            }
+            // RTP and RTCP out, through srtpenc when there is a key (and netsim for video tests).
+            for (kind, port) in [("rtp", port), ("rtcp", port + graph::RTCP_OFFSET)] {
+                let sink = graph::udp_sink(&format!("{kind}_out_{id}"), &s.host, port, &s.network)
+                    .map_err(e)?;
+                bin.add(&sink).map_err(e)?;
+                let mut from = (c.rtpbin.clone(), format!("send_{kind}_src_{id}"));
+                if let (Some(netsim), "rtp", graph::VIDEO_SESSION) = (&simulation, kind, id) {
+                    graph::link(&from.0, &from.1, netsim, "sink").map_err(e)?;
+                    from = (netsim.clone(), "src".into());
+                }
+                if let Some(enc) = &srtp {
+                    graph::link(&from.0, &from.1, enc, &format!("{kind}_sink_{id}")).map_err(e)?;
+                    from = (enc.clone(), format!("{kind}_src_{id}"));
+                }
+                graph::link(&from.0, &from.1, &sink, "sink").map_err(e)?;
+            }
+            if report_port == 0 {
+                return Ok(());
+            }
+            // The receivers' reports in, decrypted when there is a key; video's pass pixeldiffadapt.
+            let address = if graph::is_multicast(&s.host) {
+                s.host.as_str()
+            } else {
+                "0.0.0.0"
+            };
+            let caps = match key {
+                Some(_) => gst::Caps::new_empty_simple("application/x-srtcp"),
+                None => graph::rtcp_caps(),
+            };
+            let reports = graph::udp_source(
+                &format!("reports_in_{id}"),
+                address,
+                report_port,
+                &caps,
+                &s.network,
+            )
+            .map_err(e)?;
+            bin.add(&reports).map_err(e)?;
+            let mut from = (reports.clone(), "src".to_string());
+            if let Some(k) = &key {
+                let dec = k.decoder(&format!("srtpdec_{id}")).map_err(e)?;
+                bin.add(&dec).map_err(e)?;
+                graph::link(&reports, "src", &dec, "rtcp_sink").map_err(e)?;
+                from = (dec, "rtcp_src".into());
+            }
+            if id == graph::VIDEO_SESSION {
+                graph::link(&from.0, &from.1, &c.adapt, "sink").map_err(e)?;
+                from = (c.adapt.clone(), "src".into());
+            }
+            graph::link(&from.0, &from.1, &c.rtpbin, &format!("recv_rtcp_sink_{id}")).map_err(e)
+        };
+        session(graph::VIDEO_SESSION, &c.payloader, s.port, s.report_port)?;
+        c.adapt.set_property("ssrc", ssrc);
+        if let Some(audio) = self.audio.lock().unwrap().as_ref() {
+            audio.payloader.set_property("ssrc", ssrc.wrapping_add(1));
+            let report_port = if s.report_port == 0 {
+                0
+            } else {
+                s.report_port + graph::AUDIO_REPORT_OFFSET
+            };
+            session(
+                graph::AUDIO_SESSION,
+                &audio.payloader,
+                s.port + graph::AUDIO_RTP_OFFSET,
+                report_port,
+            )?;
+        }
+        graph::report_often(&c.rtpbin);
+        gst::info!(
+            CAT,
+            imp = self,
+            "sending to {}:{} with SSRC {ssrc:#010x}",
+            s.host,
+            s.port
+        );
+        *self.ssrc.lock().unwrap() = Some(ssrc);
+        Ok(())
+    }
+}
