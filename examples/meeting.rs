@@ -5,9 +5,10 @@
 //! bob, each a pipeline that sends its picture and sound to the other over RTP/UDP on
 //! 127.0.0.1 and shows what it receives.
 //!
-//! Each sends `source ! faceroi ! bgreplace ! pixeldiffenc ! rtppixeldiffpay` and Opus audio
-//! through one `rtpbin`, with RTCP both ways; `pixeldiffadapt` reads the receiver's reports and
-//! steers the encoder's bitrate. Alice uses the camera when there is one (`/dev/video0` or
+//! Each is `source ! pixelmeetsend` and `pixelmeetrecv ! sink`: the bins own the graph
+//! (`faceroi ! bgreplace ! pixeldiffenc ! rtppixeldiffpay`, Opus, `rtpbin`, RTCP both ways,
+//! `pixeldiffadapt` steering the encoder's bitrate from the receiver's reports), the same graph
+//! the launchers in `pipelines/` run from gst-launch. Alice uses the camera when there is one (`/dev/video0` or
 //! `--device`); otherwise both are drawn people from `pixelmeet::scene`, whom faceroi finds.
 //!
 //! Once a second it prints what each participant sends and receives, read from the elements'
@@ -60,7 +61,8 @@ struct Options {
     /// Stop after this many seconds (0: run until Ctrl+C).
     #[arg(long, default_value_t = 0)]
     seconds: u64,
-    /// Alice listens on PORT..PORT+3 (video RTP, RTCP, audio RTP, RTCP), bob on PORT+10..+13.
+    /// Alice listens on PORT..PORT+5 (video RTP, RTCP, audio RTP, RTCP, and the reports about
+    /// what she sends, video and audio), bob on PORT+10..+15.
     #[arg(long, default_value_t = 5000)]
     port: u16,
     /// Picture size, WIDTHxHEIGHT.
@@ -117,11 +119,6 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((parse(w)?, parse(h)?))
 }
 
-const VIDEO_PT: u8 = gstpixeldiff::rtp::DEFAULT_PAYLOAD_TYPE;
-const AUDIO_PT: u32 = 111;
-/// Largest pixeldiff chunk: one RTP packet of at most 1240 bytes, well under an Ethernet MTU.
-const CHUNK_BYTES: u32 = 1200;
-
 /// Where a participant's picture comes from.
 enum Source {
     Camera(PathBuf),
@@ -149,41 +146,6 @@ fn chain(pipeline: &gst::Pipeline, elements: &[&gst::Element]) -> Result<(), Err
     pipeline.add_many(elements.iter().copied())?;
     gst::Element::link_many(elements.iter().copied())?;
     Ok(())
-}
-
-fn udp_sink(port: u16) -> Result<gst::Element, Error> {
-    let sink = make("udpsink")?;
-    sink.set_property("host", "127.0.0.1");
-    sink.set_property("port", i32::from(port));
-    sink.set_property("sync", false);
-    sink.set_property("async", false);
-    Ok(sink)
-}
-
-fn udp_source(port: u16, caps: gst::Caps) -> Result<gst::Element, Error> {
-    let src = make("udpsrc")?;
-    src.set_property("port", i32::from(port));
-    src.set_property("caps", caps);
-    // A port another program holds fails at start instead of being shared with it.
-    src.set_property("reuse", false);
-    Ok(src)
-}
-
-/// The pixeldiff payload's caps (written once in the plugin) with RTCP picture-loss feedback:
-/// loss on the video makes the depayloader ask for a refresh.
-fn video_rtp_caps() -> gst::Caps {
-    let mut caps = gstpixeldiff::rtp::rtp_caps(VIDEO_PT);
-    caps.make_mut().set("rtcp-fb-nack-pli", true);
-    caps
-}
-
-fn audio_rtp_caps() -> gst::Caps {
-    gst::Caps::builder("application/x-rtp")
-        .field("media", "audio")
-        .field("clock-rate", 48000)
-        .field("encoding-name", "OPUS")
-        .field("payload", AUDIO_PT as i32)
-        .build()
 }
 
 /// The raw picture, I420 at the meeting's size and rate, ending in the returned element.
@@ -221,129 +183,77 @@ fn video_source(
     Ok(filter)
 }
 
-/// Builds one participant: sends to `peer_port`.., listens on `listen_port`.., RTP sessions 0
-/// (video) and 1 (audio) in one rtpbin.
+/// Where a participant's sender takes the reports about its stream, above its receiver's ports.
+const REPORT_OFFSET: u16 = 4;
+
+/// Builds one participant from the two bins that own the graph: `pixelmeetsend` sends to
+/// `peer_port`.. and takes reports on `listen_port + 4`; `pixelmeetrecv` listens on
+/// `listen_port`.. and reports to the peer's sender.
 fn participant(
     name: &'static str,
     peer: &'static str,
     source: Source,
     listen_port: u16,
     peer_port: u16,
-    ssrc: u32,
     opts: &Options,
 ) -> Result<Participant, Error> {
     let pipeline = gst::Pipeline::with_name(name);
-    let rtpbin = make("rtpbin")?;
-    rtpbin.set_property("latency", 50u32);
-    rtpbin.set_property_from_str("rtp-profile", "avpf");
-    pipeline.add(&rtpbin)?;
-
-    // Sending video: faces, background, codec, payloader, network.
-    let raw = video_source(&pipeline, &source, opts, name == "bob")?;
-    let faces = make("faceroi")?;
-    faces.set_property("margin", 60u32);
-    let enc = make("pixeldiffenc")?;
-    enc.set_property("quality", opts.quality);
-    enc.set_property("lossless", opts.lossless);
-    enc.set_property("mtu", CHUNK_BYTES);
-    let pay = make("rtppixeldiffpay")?;
-    pay.set_property("pt", u32::from(VIDEO_PT));
-    pay.set_property("ssrc", ssrc);
-    pay.set_property("mtu", CHUNK_BYTES + 40);
-    let mut video: Vec<gst::Element> = vec![raw, faces];
-    if opts.background != "none" {
-        let background = make("bgreplace")?;
-        background.set_property_from_str("background", &opts.background);
-        video.push(background);
-    }
-    video.extend([enc, pay.clone()]);
-    pipeline.add_many(&video[1..])?;
-    gst::Element::link_many(&video)?;
-    pay.link_pads(Some("src"), &rtpbin, Some("send_rtp_sink_0"))?;
-    let video_out = udp_sink(peer_port)?;
+    let send = make("pixelmeetsend")?;
+    send.set_property("port", u32::from(peer_port));
+    send.set_property("report-port", u32::from(listen_port + REPORT_OFFSET));
+    send.set_property("replace-background", opts.background != "none");
     if opts.loss > 0.0 {
-        let network = make("netsim")?;
-        network.set_property("drop-probability", (opts.loss / 100.0) as f32);
-        pipeline.add(&network)?;
-        rtpbin.link_pads(Some("send_rtp_src_0"), &network, Some("sink"))?;
-        pipeline.add(&video_out)?;
-        network.link(&video_out)?;
-    } else {
-        pipeline.add(&video_out)?;
-        rtpbin.link_pads(Some("send_rtp_src_0"), &video_out, Some("sink"))?;
+        send.set_property(
+            "network-simulation",
+            format!("drop-probability={}", opts.loss / 100.0),
+        );
     }
-    let video_rtcp_out = udp_sink(peer_port + 1)?;
-    pipeline.add(&video_rtcp_out)?;
-    rtpbin.link_pads(Some("send_rtcp_src_0"), &video_rtcp_out, Some("sink"))?;
+    // The bin's children keep their factory names.
+    let child = |name: &str| {
+        send.dynamic_cast_ref::<gst::ChildProxy>()
+            .and_then(|c| c.child_by_name(name))
+            .ok_or_else(|| format!("pixelmeetsend has no {name}"))
+    };
+    let encoder = child("pixeldiffenc")?;
+    encoder.set_property("quality", opts.quality);
+    encoder.set_property("lossless", opts.lossless);
+    child("pixeldiffadapt")?.set_property("max-bitrate", opts.bitrate);
+    if opts.background != "none" {
+        child("bgreplace")?.set_property_from_str("background", &opts.background);
+    }
+    let raw = video_source(&pipeline, &source, opts, name == "bob")?;
+    pipeline.add(&send)?;
+    raw.link(&send)?;
 
-    // Receiving video; the peer's reports about our stream steer our encoder.
-    let video_in = udp_source(listen_port, video_rtp_caps())?;
-    pipeline.add(&video_in)?;
-    video_in.link_pads(Some("src"), &rtpbin, Some("recv_rtp_sink_0"))?;
-    let rtcp_in = udp_source(
-        listen_port + 1,
-        gst::Caps::new_empty_simple("application/x-rtcp"),
-    )?;
-    let adapt = make("pixeldiffadapt")?;
-    adapt.set_property("ssrc", ssrc);
-    adapt.set_property("max-bitrate", opts.bitrate);
-    chain(&pipeline, &[&rtcp_in, &adapt])?;
-    adapt.link_pads(Some("src"), &rtpbin, Some("recv_rtcp_sink_0"))?;
-    // Every video stream rtpbin finds goes into one funnel: the depayloader follows one sender
-    // and drops a second one's packets, and takes a restarted sender (new SSRC) once the old
-    // one has been silent for 500 ms.
-    let streams = make("funnel")?;
-    let depay = make("rtppixeldiffdepay")?;
-    let dec = make("pixeldiffdec")?;
+    let recv = make("pixelmeetrecv")?;
+    recv.set_property("port", u32::from(listen_port));
+    recv.set_property("report-port", u32::from(peer_port + REPORT_OFFSET));
+    recv.set_property("audio", !opts.no_audio);
     let convert = make("videoconvert")?;
     let show = video_sink(opts.headless)?;
-    chain(&pipeline, &[&streams, &depay, &dec, &convert, &show])?;
+    pipeline.add(&recv)?;
+    chain(&pipeline, &[&convert, &show])?;
+    recv.link_pads(Some("video_src"), &convert, None)?;
     let received = Arc::new(Mutex::new(None));
-    keep_last_sample(&dec, received.clone());
+    keep_last_sample(
+        &recv.static_pad("video_src").expect("video_src"),
+        received.clone(),
+    );
 
-    let audio_depay = if opts.no_audio {
-        None
-    } else {
-        Some(audio(
-            &pipeline,
-            &rtpbin,
-            name,
-            listen_port,
-            peer_port,
-            ssrc + 1,
-        )?)
-    };
-
-    // rtpbin adds a source pad per remote stream: video to the decoder, audio to Opus.
-    let audio_sink_pad = audio_depay.map(|d| d.static_pad("sink").expect("sink pad"));
-    // Audio from any other sender on our ports goes nowhere: only the first stream is played.
-    rtpbin.connect_pad_added(move |rtpbin, pad| {
-        let name = pad.name();
-        let linked = if name.starts_with("recv_rtp_src_0_") {
-            streams
-                .request_pad_simple("sink_%u")
-                .is_some_and(|sink| pad.link(&sink).is_ok())
-        } else if name.starts_with("recv_rtp_src_1_") {
-            audio_sink_pad
-                .as_ref()
-                .filter(|s| !s.is_linked())
-                .is_some_and(|sink| pad.link(sink).is_ok())
-        } else {
-            false
-        };
-        if !linked && name.starts_with("recv_rtp_src_") {
-            eprintln!("ignoring another stream ({name})");
-            discard(rtpbin, pad);
-        }
-    });
-    // RTCP twice a second (the default is every 5 s), so the sender adapts within seconds.
-    let sessions = rtpbin
-        .dynamic_cast_ref::<gst::ChildProxy>()
-        .expect("rtpbin is a child proxy");
-    for session in 0..if opts.no_audio { 1 } else { 2 } {
-        if let Some(s) = sessions.child_by_name(&format!("rtpsession{session}")) {
-            s.set_property("rtcp-min-interval", 500_000_000u64);
-        }
+    if !opts.no_audio {
+        let tone = make("audiotestsrc")?;
+        tone.set_property("is-live", true);
+        tone.set_property_from_str("wave", "ticks");
+        tone.set_property("volume", 0.3f64);
+        tone.set_property("freq", if name == "alice" { 440.0f64 } else { 660.0 });
+        pipeline.add(&tone)?;
+        tone.link_pads(None, &send, Some("audio_sink"))?;
+        // The level messages tell that the sound gets through; nobody listens.
+        let sink = make("fakesink")?;
+        sink.set_property("sync", false);
+        sink.set_property("async", false);
+        pipeline.add(&sink)?;
+        recv.link_pads(Some("audio_src"), &sink, None)?;
     }
     Ok(Participant {
         name,
@@ -351,67 +261,6 @@ fn participant(
         pipeline,
         received,
     })
-}
-
-/// Opus both ways in RTP session 1; returns the depayloader that rtpbin's pad feeds.
-fn audio(
-    pipeline: &gst::Pipeline,
-    rtpbin: &gst::Element,
-    name: &str,
-    listen_port: u16,
-    peer_port: u16,
-    ssrc: u32,
-) -> Result<gst::Element, Error> {
-    let tone = make("audiotestsrc")?;
-    tone.set_property("is-live", true);
-    tone.set_property_from_str("wave", "ticks");
-    tone.set_property("volume", 0.3f64);
-    tone.set_property("freq", if name == "alice" { 440.0f64 } else { 660.0 });
-    let (convert, resample) = (make("audioconvert")?, make("audioresample")?);
-    let enc = make("opusenc")?;
-    enc.set_property("bitrate", 32000i32);
-    let pay = make("rtpopuspay")?;
-    pay.set_property("pt", AUDIO_PT);
-    pay.set_property("ssrc", ssrc);
-    chain(pipeline, &[&tone, &convert, &resample, &enc, &pay])?;
-    pay.link_pads(Some("src"), rtpbin, Some("send_rtp_sink_1"))?;
-    let (rtp_out, rtcp_out) = (udp_sink(peer_port + 2)?, udp_sink(peer_port + 3)?);
-    pipeline.add_many([&rtp_out, &rtcp_out])?;
-    rtpbin.link_pads(Some("send_rtp_src_1"), &rtp_out, Some("sink"))?;
-    rtpbin.link_pads(Some("send_rtcp_src_1"), &rtcp_out, Some("sink"))?;
-
-    let rtp_in = udp_source(listen_port + 2, audio_rtp_caps())?;
-    let rtcp_in = udp_source(
-        listen_port + 3,
-        gst::Caps::new_empty_simple("application/x-rtcp"),
-    )?;
-    pipeline.add_many([&rtp_in, &rtcp_in])?;
-    rtp_in.link_pads(Some("src"), rtpbin, Some("recv_rtp_sink_1"))?;
-    rtcp_in.link_pads(Some("src"), rtpbin, Some("recv_rtcp_sink_1"))?;
-    let depay = make("rtpopusdepay")?;
-    let dec = make("opusdec")?;
-    dec.set_property("plc", true);
-    // The level of what arrives, once a second, tells that the sound gets through.
-    let level = make("level")?;
-    level.set_property("interval", 1_000_000_000u64);
-    let sink = make("fakesink")?;
-    sink.set_property("sync", false);
-    sink.set_property("async", false);
-    chain(pipeline, &[&depay, &dec, &level, &sink])?;
-    Ok(depay)
-}
-
-/// Sends what `pad` gives into a new fakesink.
-fn discard(rtpbin: &gst::Element, pad: &gst::Pad) {
-    let Some(pipeline) = rtpbin.parent().and_downcast::<gst::Pipeline>() else {
-        return;
-    };
-    let Ok(sink) = make("fakesink") else { return };
-    sink.set_property("async", false);
-    if pipeline.add(&sink).is_ok() {
-        let _ = sink.sync_state_with_parent();
-        let _ = pad.link(&sink.static_pad("sink").expect("fakesink sink pad"));
-    }
 }
 
 fn has_display() -> bool {
@@ -432,8 +281,7 @@ fn video_sink(headless: bool) -> Result<gst::Element, Error> {
 }
 
 /// Keeps the newest decoded picture (a reference, not a copy) for snapshots.
-fn keep_last_sample(dec: &gst::Element, last: Arc<Mutex<Option<gst::Sample>>>) {
-    let pad = dec.static_pad("src").expect("decoder src pad");
+fn keep_last_sample(pad: &gst::Pad, last: Arc<Mutex<Option<gst::Sample>>>) {
     pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
         if let (Some(buffer), Some(caps)) = (info.buffer(), pad.current_caps()) {
             let sample = gst::Sample::builder().buffer(buffer).caps(&caps).build();
@@ -509,7 +357,7 @@ fn on_message(
             if let Some(debug) = e.debug() {
                 text.push_str(&format!(" ({debug})"));
             }
-            if source.contains("udpsrc") {
+            if e.src().is_some_and(|s| s.type_().name() == "GstUDPSrc") {
                 text.push_str("\n  (is another meeting using these ports? try --port)");
             }
             return Some(text.into());
@@ -661,8 +509,8 @@ fn run(opts: Options) -> Result<(), Error> {
         opts.port.checked_add(10).ok_or("--port too high")?,
     );
     let participants = [
-        participant("alice", "bob", alice_source, a, b, 0x5044_0000, &opts)?,
-        participant("bob", "alice", Source::Scene, b, a, 0x5044_0010, &opts)?,
+        participant("alice", "bob", alice_source, a, b, &opts)?,
+        participant("bob", "alice", Source::Scene, b, a, &opts)?,
     ];
     println!(
         "raw picture: {:.0} kbit/s; {}",

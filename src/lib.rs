@@ -26,5 +26,6 @@ pub fn init() -> Result<(), Box<dyn std::error::Error>> {
     gstpixeldiff::plugin_register_static()?;
     gstfaceroi::plugin_register_static()?;
     gstbgreplace::plugin_register_static()?;
+    gstpixelmeet::plugin_register_static()?;
     Ok(())
 }
