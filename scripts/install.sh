@@ -12,9 +12,9 @@ dest="${XDG_DATA_HOME:-$HOME/.local/share}/gstreamer-1.0/plugins"
 # faceroi and bgreplace embed networks derived from MediaPipe's (Apache-2.0) and dlib's (CC0):
 # their licences and NOTICE go beside the plugins.
 notices="${XDG_DATA_HOME:-$HOME/.local/share}/doc/pixelmeet"
-crates=(gst-plugin-pixeldiff gst-plugin-faceroi gst-plugin-bgreplace)
-plugins=(libgstpixeldiff.so libgstfaceroi.so libgstbgreplace.so)
-elements=(pixeldiffenc pixeldiffdec rtppixeldiffpay rtppixeldiffdepay pixeldiffadapt faceroi bgreplace)
+crates=(gst-plugin-pixeldiff gst-plugin-faceroi gst-plugin-bgreplace gst-plugin-pixelmeet)
+plugins=(libgstpixeldiff.so libgstfaceroi.so libgstbgreplace.so libgstpixelmeet.so)
+elements=(pixeldiffenc pixeldiffdec rtppixeldiffpay rtppixeldiffdepay pixeldiffadapt faceroi bgreplace pixelmeetsend pixelmeetrecv)
 
 # What an application with a clean environment sees: only the installed copy, never the build
 # tree. gst-inspect-1.0 -b lists nothing; a missing element fails gst-inspect-1.0 NAME.

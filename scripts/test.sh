@@ -14,7 +14,7 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 cargo build --workspace --release
 
 export GST_PLUGIN_PATH="$PWD/target/release"
-for element in pixeldiffenc pixeldiffdec rtppixeldiffpay rtppixeldiffdepay pixeldiffadapt faceroi bgreplace; do
+for element in pixeldiffenc pixeldiffdec rtppixeldiffpay rtppixeldiffdepay pixeldiffadapt faceroi bgreplace pixelmeetsend pixelmeetrecv; do
   gst-inspect-1.0 "$element" >/dev/null || { echo "test: $element does not load" >&2; exit 1; }
 done
 

@@ -61,6 +61,11 @@ fn package_of(factory: &str) -> &'static str {
 
 use gst::glib;
 
+/// An optional string property's value: empty is unset.
+pub fn optional(text: &str) -> glib::Value {
+    Some(text).filter(|t| !t.is_empty()).to_value()
+}
+
 /// Whether `host` is a multicast group (then its ports are shared by design).
 pub fn is_multicast(host: &str) -> bool {
     host.parse::<std::net::IpAddr>()

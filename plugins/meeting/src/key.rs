@@ -16,7 +16,7 @@ use std::path::Path;
 const KEY_BYTES: usize = 30;
 
 #[derive(Clone)]
-pub struct SrtpKey(gst::Buffer);
+pub struct SrtpKey(Vec<u8>);
 
 impl std::fmt::Debug for SrtpKey {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -62,13 +62,17 @@ impl SrtpKey {
             .chunks(2)
             .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
             .collect::<Option<Vec<u8>>>()?;
-        Some(Self(gst::Buffer::from_mut_slice(bytes)))
+        Some(Self(bytes))
+    }
+
+    fn buffer(&self) -> gst::Buffer {
+        gst::Buffer::from_slice(self.0.clone())
     }
 
     /// An `srtpenc` protecting RTP and RTCP with this key.
     pub fn encoder(&self, name: &str) -> Result<gst::Element, glib::BoolError> {
         let enc = crate::graph::make("srtpenc", name)?;
-        enc.set_property("key", &self.0);
+        enc.set_property("key", self.buffer());
         for (property, value) in CIPHERS {
             enc.set_property_from_str(
                 &property.replace("srtp-", "rtp-").replace("srtcp-", "rtcp-"),
@@ -88,7 +92,7 @@ impl SrtpKey {
 
     /// `caps` of `media_type` (`application/x-srtp` or `-srtcp`) carrying the key.
     pub fn caps(&self, media_type: &str) -> gst::Caps {
-        let mut s = gst::Structure::builder(media_type).field("srtp-key", &self.0);
+        let mut s = gst::Structure::builder(media_type).field("srtp-key", self.buffer());
         for (property, value) in CIPHERS {
             s = s.field(property, value);
         }

@@ -111,6 +111,7 @@ impl ObjectImpl for PixelmeetRecv {
                     .nick("Address")
                     .blurb("Local address to listen on; a multicast group is joined")
                     .default_value(Some(ANY_ADDRESS))
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("port")
                     .nick("Port")
@@ -118,21 +119,25 @@ impl ObjectImpl for PixelmeetRecv {
                     .minimum(1)
                     .maximum(65532)
                     .default_value(d.port.into())
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("report-host")
                     .nick("Report host")
                     .blurb("Where reports about the received streams go: the sender, a relay, or a multicast group")
                     .default_value(Some(graph::DEFAULT_HOST))
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("report-port")
                     .nick("Report port")
                     .blurb("The sender's report port (audio's is report-port+1); 0: send no reports")
                     .maximum(65534)
                     .default_value(d.report_port.into())
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("multicast-iface")
                     .nick("Multicast interface")
                     .blurb("Network interface for a multicast group (e.g. lo); empty: the system's choice")
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("ttl")
                     .nick("Multicast TTL")
@@ -140,26 +145,31 @@ impl ObjectImpl for PixelmeetRecv {
                     .minimum(1)
                     .maximum(255)
                     .default_value(d.network.ttl)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("latency")
                     .nick("Latency")
                     .blurb("Jitter buffer, in ms")
                     .maximum(10_000)
                     .default_value(d.latency)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("rtx")
                     .nick("Retransmission")
                     .blurb("Ask for lost video packets again (NACK; the sender needs rtx too)")
                     .default_value(d.rtx)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("audio")
                     .nick("Audio")
                     .blurb("Listen for audio on port+2 and +3")
                     .default_value(d.audio)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("key-file")
                     .nick("Key file")
                     .blurb("SRTP: accept only media protected with the key in this file (mode 0600, 60 hex digits), protect the reports")
+                    .mutable_ready()
                     .build(),
             ]
         });
@@ -192,7 +202,7 @@ impl ObjectImpl for PixelmeetRecv {
             "port" => u32::from(s.port).to_value(),
             "report-host" => s.report_host.to_value(),
             "report-port" => u32::from(s.report_port).to_value(),
-            "multicast-iface" => s.network.multicast_iface.to_value(),
+            "multicast-iface" => graph::optional(&s.network.multicast_iface),
             "ttl" => s.network.ttl.to_value(),
             "latency" => s.latency.to_value(),
             "rtx" => s.rtx.to_value(),

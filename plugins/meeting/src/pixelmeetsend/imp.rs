@@ -110,6 +110,7 @@ impl ObjectImpl for PixelmeetSend {
                     .nick("Host")
                     .blurb("Where the media goes: the receiver's address, a relay's, or a multicast group")
                     .default_value(Some(graph::DEFAULT_HOST))
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("port")
                     .nick("Port")
@@ -117,16 +118,19 @@ impl ObjectImpl for PixelmeetSend {
                     .minimum(1)
                     .maximum(65532)
                     .default_value(d.port.into())
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("report-port")
                     .nick("Report port")
                     .blurb("Local port for the receivers' video reports (audio's on report-port+1); 0: none, no adaptation")
                     .maximum(65534)
                     .default_value(d.report_port.into())
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("multicast-iface")
                     .nick("Multicast interface")
                     .blurb("Network interface for a multicast host (e.g. lo); empty: the system's choice")
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("ttl")
                     .nick("Multicast TTL")
@@ -134,34 +138,41 @@ impl ObjectImpl for PixelmeetSend {
                     .minimum(1)
                     .maximum(255)
                     .default_value(d.network.ttl)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("find-faces")
                     .nick("Find faces")
                     .blurb("faceroi in the chain: faces get priority, owner-only and no-face modes")
                     .default_value(d.find_faces)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("replace-background")
                     .nick("Replace background")
                     .blurb("bgreplace in the chain, so the background costs nothing to send")
                     .default_value(d.replace_background)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("rtx")
                     .nick("Retransmission")
                     .blurb("Resend video packets a receiver reports lost (RFC 4588, payload type 97)")
                     .default_value(d.rtx)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("key-file")
                     .nick("Key file")
                     .blurb("SRTP-protect media and reports with the key in this file (mode 0600, 60 hex digits)")
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("network-simulation")
                     .nick("Network simulation")
                     .blurb("netsim properties for the outgoing video, to try a poor network (e.g. drop-probability=0.05)")
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("ssrc")
                     .nick("SSRC")
                     .blurb("Video SSRC (audio's is ssrc+1, retransmissions' ssrc+2); 0: random per session. Reads the one in use")
                     .default_value(0)
+                    .mutable_ready()
                     .build(),
             ]
         });
@@ -211,13 +222,13 @@ impl ObjectImpl for PixelmeetSend {
             "host" => s.host.to_value(),
             "port" => u32::from(s.port).to_value(),
             "report-port" => u32::from(s.report_port).to_value(),
-            "multicast-iface" => s.network.multicast_iface.to_value(),
+            "multicast-iface" => graph::optional(&s.network.multicast_iface),
             "ttl" => s.network.ttl.to_value(),
             "find-faces" => s.find_faces.to_value(),
             "replace-background" => s.replace_background.to_value(),
             "rtx" => s.rtx.to_value(),
             "key-file" => video_glue::path_value(s.key_file.as_deref()),
-            "network-simulation" => s.network_simulation.to_value(),
+            "network-simulation" => graph::optional(&s.network_simulation),
             "ssrc" => self.ssrc.lock().unwrap().unwrap_or(s.ssrc).to_value(),
             _ => unimplemented!(),
         }

@@ -1,0 +1,276 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! The launchers in pipelines/, run as a user runs them, over 127.0.0.1, with a test source and
+//! no display: clean round trip with audio, SRTP with the right and the wrong key, a relay with
+//! three participants. They need the release build of the plugin (scripts/test.sh makes it).
+
+use std::process::{Child, Command, Stdio};
+
+fn launcher(name: &str, args: &[&str]) -> Child {
+    let top = pixelmeet_testkit::repository();
+    assert!(
+        top.join("target/release/libgstpixelmeet.so").exists(),
+        "build the plugins first: cargo build --release --workspace"
+    );
+    Command::new(top.join("pipelines").join(name))
+        .args(args)
+        .args(["--headless", "--size", "320x240"])
+        .env("PIXELMEET_NO_BUILD", "1")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("DEVICE", "/nonexistent")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("launcher starts")
+}
+
+/// Everything the launcher printed, after it ends on its own.
+fn output(child: Child) -> String {
+    let out = child.wait_with_output().expect("launcher ends");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "launcher failed:\n{text}");
+    text
+}
+
+/// A stats line's number after `label` (e.g. "recv", "audio"), for lines with `tag`.
+fn values(text: &str, tag: &str, label: &str) -> Vec<f64> {
+    text.lines()
+        .filter(|l| l.contains(&format!(" {tag}: ")))
+        .filter_map(|l| {
+            let rest = &l[l.find(label)? + label.len()..];
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .collect()
+}
+
+/// Frames shown per second, from the receive lines of `tag`.
+fn fps_shown(text: &str, tag: &str) -> Vec<f64> {
+    text.lines()
+        .filter(|l| l.contains(&format!(" {tag}: recv")))
+        .filter_map(|l| {
+            let before = &l[..l.find(" fps shown")?];
+            before.split_whitespace().last()?.parse().ok()
+        })
+        .collect()
+}
+
+fn assert_live(text: &str, tag: &str) {
+    let fps = fps_shown(text, tag);
+    assert!(fps.len() >= 3, "{tag}: too few stats lines:\n{text}");
+    let last = &fps[fps.len() - 2..];
+    assert!(
+        last.iter().all(|&f| f >= 20.0),
+        "{tag}: {fps:?} fps shown:\n{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&format!(" {tag}: recv")) && l.contains("lost 0 of")),
+        "{tag}: loss on a clean loopback:\n{text}"
+    );
+}
+
+#[test]
+fn send_and_receive_video_and_opus_audio() {
+    let rx = launcher("receive", &["--port", "21000", "--seconds", "7"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tx = launcher("send", &["--port", "21000", "--seconds", "5"]);
+    let sent = output(tx);
+    let received = output(rx);
+    assert_live(&received, "rx0");
+    let audio = values(&received, "rx0", "audio");
+    assert!(audio.len() >= 3, "audio level lines:\n{received}");
+    // audiotestsrc ticks at volume 0.3 come out near -30 dB RMS; silence would be -inf or < -80.
+    assert!(
+        audio.iter().filter(|&&db| db > -50.0).count() >= 2,
+        "decoded audio is not silent: {audio:?}"
+    );
+    let kbps = values(&sent, "tx", "sent");
+    assert!(kbps.len() >= 3 && kbps.iter().all(|&k| k > 0.0), "{sent}");
+    // Receiver reports reached the sender's adaptation.
+    assert!(
+        sent.contains("target 2000 kbit/s"),
+        "no report reached the sender:\n{sent}"
+    );
+}
+
+#[test]
+fn srtp_right_key_plays_wrong_key_shows_nothing_and_says_why() {
+    let dir = std::env::temp_dir().join(format!("pixelmeet-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (k1, k2) = (dir.join("k1"), dir.join("k2"));
+    for k in [&k1, &k2] {
+        output(launcher("send", &["--make-key", k.to_str().unwrap()]));
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(k).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600, "key files are private");
+    }
+    assert_ne!(std::fs::read(&k1).unwrap(), std::fs::read(&k2).unwrap());
+
+    let key1 = k1.to_str().unwrap();
+    let rx = launcher(
+        "receive",
+        &["--port", "21100", "--seconds", "7", "--key-file", key1],
+    );
+    let rx_wrong = launcher(
+        "receive",
+        &[
+            "--port",
+            "21200",
+            "--seconds",
+            "7",
+            "--key-file",
+            k2.to_str().unwrap(),
+        ],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tx = launcher(
+        "send",
+        &["--port", "21100", "--seconds", "5", "--key-file", key1],
+    );
+    let tx_to_wrong = launcher(
+        "send",
+        &["--port", "21200", "--seconds", "5", "--key-file", key1],
+    );
+    output(tx);
+    output(tx_to_wrong);
+    let right = output(rx);
+    let wrong = output(rx_wrong);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    assert_live(&right, "rx0");
+    assert!(
+        fps_shown(&wrong, "rx0").is_empty(),
+        "nothing decrypts:\n{wrong}"
+    );
+    assert!(
+        wrong.contains("SRTP packets fail authentication: the sender uses a different key"),
+        "the receiver says why:\n{wrong}"
+    );
+    assert!(!right.contains("fail authentication"));
+}
+
+#[test]
+fn relay_forwards_three_participants_to_each_other() {
+    let relay = launcher(
+        "relay",
+        &[
+            "--participants",
+            "127.0.0.1:21300,127.0.0.1:21400,127.0.0.1:21500",
+            "--port",
+            "21600",
+            "--seconds",
+            "9",
+        ],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let people: Vec<Child> = (0..3)
+        .map(|k| {
+            let listen = (21300 + 100 * k).to_string();
+            let slot = k.to_string();
+            launcher(
+                "call",
+                &[
+                    "--relay",
+                    "127.0.0.1:21600",
+                    "--slot",
+                    &slot,
+                    "--participants",
+                    "3",
+                    "--listen",
+                    &listen,
+                    "--seconds",
+                    "7",
+                ],
+            )
+        })
+        .collect();
+    let texts: Vec<String> = people.into_iter().map(output).collect();
+    output(relay);
+    for (k, text) in texts.iter().enumerate() {
+        for other in (0..3).filter(|&o| o != k) {
+            assert_live(text, &format!("rx{other}"));
+        }
+        assert!(
+            fps_shown(text, &format!("rx{k}")).is_empty(),
+            "participant {k} does not receive itself"
+        );
+    }
+}
+
+/// `--file` sends a real clip instead of the camera (skipped without the shared media): the
+/// receiver shows its frames and the sender says what it sends; a file that is not there is
+/// refused before anything starts.
+#[test]
+fn a_video_file_is_sent_instead_of_the_camera() {
+    let clip = pixelmeet_testkit::media_dir().join("video/LivePortrait_d12_512x512.mp4");
+    let refused = launcher("send", &["--file", "/nonexistent/clip.mp4"])
+        .wait_with_output()
+        .expect("launcher ends");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cannot read the video file"));
+    if !clip.is_file() {
+        eprintln!("skipped: {} is missing", clip.display());
+        return;
+    }
+    let rx = launcher("receive", &["--port", "21700", "--seconds", "7"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tx = launcher(
+        "send",
+        &[
+            "--port",
+            "21700",
+            "--seconds",
+            "5",
+            "--file",
+            clip.to_str().unwrap(),
+        ],
+    );
+    let sent = output(tx);
+    let received = output(rx);
+    assert!(sent.contains("video file"), "{sent}");
+    // Shown at all, however busy the machine: how fast is the other tests' business.
+    assert!(
+        fps_shown(&received, "rx0").iter().any(|&f| f > 0.0),
+        "no frames of the file shown:\n{received}"
+    );
+}
+
+/// A gst-launch receiver shows a sender that restarted (a new random SSRC): the receiver bin
+/// follows it, where the first SSRC rtpbin offered used to win for good.
+#[test]
+fn a_restarted_sender_is_shown_again() {
+    let rx = launcher(
+        "receive",
+        &["--port", "21800", "--seconds", "12", "--no-audio"],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    for _ in 0..2 {
+        output(launcher(
+            "send",
+            &["--port", "21800", "--seconds", "4", "--no-audio"],
+        ));
+    }
+    let received = output(rx);
+    // Stats lines start with the receiver's running time; the second sender starts after 4.7 s.
+    let shown_late: Vec<f64> = received
+        .lines()
+        .filter(|l| l.contains(" rx0: recv"))
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .and_then(|t| t.trim_end_matches('s').parse::<f64>().ok())
+                .is_some_and(|t| t > 6.5)
+        })
+        .filter_map(|l| fps_shown(l, "rx0").first().copied())
+        .collect();
+    assert!(
+        shown_late.iter().any(|&fps| fps >= 10.0),
+        "the restarted sender is not shown: {shown_late:?}\n{received}"
+    );
+}

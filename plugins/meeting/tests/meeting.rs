@@ -1,0 +1,245 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! `pixelmeetsend` and `pixelmeetrecv` as gst-launch builds them, over UDP on 127.0.0.1: a
+//! lossless picture arrives bit for bit, a restarted sender (new random SSRC) is shown again,
+//! SRTP needs the key both ways (media and reports), key files others may read are refused, and
+//! the children are set through the bins.
+
+use gst::prelude::*;
+use pixelmeet_testkit as common;
+use std::time::{Duration, Instant};
+
+const CAPS: &str = "video/x-raw,format=I420,width=160,height=120,framerate=30/1";
+/// What the receiver gives: the decoder does not carry the frame rate.
+const RECEIVED: &str = "video/x-raw,format=I420,width=160,height=120";
+
+fn caps() -> gst::Caps {
+    CAPS.parse().expect("caps")
+}
+
+/// A receiver on `port` whose decoded video ends in an appsink.
+fn receiver(port: u16, extra: &str) -> (gst::Pipeline, gst_app::AppSink) {
+    common::init();
+    let p = common::launch_playing(&format!(
+        "pixelmeetrecv name=rx port={port} report-port={} audio=false {extra} \
+         rx.video_src ! videoconvert ! {RECEIVED} ! appsink name=sink sync=false max-buffers=4 drop=true",
+        port + 4
+    ));
+    let sink = p
+        .by_name("sink")
+        .and_downcast::<gst_app::AppSink>()
+        .expect("appsink");
+    (p, sink)
+}
+
+/// A lossless sender of a still `pattern` to `port`, faces and background left out.
+fn sender(pattern: &str, port: u16, extra: &str) -> gst::Pipeline {
+    common::init();
+    common::launch_playing(&format!(
+        "videotestsrc is-live=true pattern={pattern} ! {CAPS} ! pixelmeetsend name=tx port={port} \
+         report-port={} find-faces=false replace-background=false pixeldiffenc::lossless=true {extra}",
+        port + 4
+    ))
+}
+
+/// Waits up to `within` for a received frame bit-exact to `pattern`'s.
+fn shows(sink: &gst_app::AppSink, pattern: &str, within: Duration) -> bool {
+    let expected = &common::test_frames(pattern, &caps(), 1)[0];
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) {
+            let frame = sample.buffer().expect("a buffer");
+            if common::same_pixels(&caps(), expected, frame) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn ssrc_of(sender: &gst::Pipeline) -> u32 {
+    sender.by_name("tx").expect("tx").property("ssrc")
+}
+
+fn stop(p: &gst::Pipeline) {
+    p.set_state(gst::State::Null).expect("stops");
+}
+
+#[test]
+fn a_gst_launch_receiver_shows_a_restarted_sender_again() {
+    let (rx, sink) = receiver(24500, "");
+    let first = sender("red", 24500, "");
+    assert!(
+        shows(&sink, "red", Duration::from_secs(10)),
+        "the first sender's picture arrives bit for bit"
+    );
+    let first_ssrc = ssrc_of(&first);
+    stop(&first);
+
+    let second = sender("blue", 24500, "");
+    assert_ne!(
+        ssrc_of(&second),
+        first_ssrc,
+        "each session picks its own random SSRC"
+    );
+    assert!(
+        shows(&sink, "blue", Duration::from_secs(10)),
+        "the restarted sender is shown again"
+    );
+    stop(&second);
+    let depayloader = rx
+        .by_name("rx")
+        .and_dynamic_cast::<gst::ChildProxy>()
+        .ok()
+        .and_then(|bin| bin.child_by_name("rtppixeldiffdepay"))
+        .expect("the bin's depayloader");
+    assert_eq!(
+        depayloader.property::<u64>("source-changes"),
+        1,
+        "the depayloader followed the new sender once"
+    );
+    stop(&rx);
+}
+
+#[test]
+fn stats_come_from_the_bin_by_its_name() {
+    let (rx, sink) = receiver(24510, "");
+    let tx = sender("green", 24510, "");
+    assert!(shows(&sink, "green", Duration::from_secs(10)));
+    // The receiver's reports reach the sender's pixeldiffadapt, whose stats name the bin.
+    let bus = tx.bus().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut from = None;
+    while from.is_none() && Instant::now() < deadline {
+        if let Some(m) = bus.timed_pop_filtered(
+            gst::ClockTime::from_mseconds(200),
+            &[gst::MessageType::Element],
+        ) {
+            if m.structure()
+                .is_some_and(|s| s.name() == "pixeldiffadapt-stats")
+            {
+                from = m.src().map(|s| s.name().to_string());
+            }
+        }
+    }
+    assert_eq!(
+        from.as_deref(),
+        Some("tx"),
+        "reports adapt the sender, posted as tx"
+    );
+    stop(&tx);
+    stop(&rx);
+}
+
+/// A fresh SRTP key file of `mode`.
+fn key_file(name: &str, mode: u32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = std::env::temp_dir().join(format!("pixelmeet-{name}-{}.key", std::process::id()));
+    let key: String = (0..30)
+        .map(|i| format!("{:02x}", (i * 37 + 11) % 256))
+        .collect();
+    std::fs::write(&path, format!("{key}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+#[test]
+fn srtp_media_and_reports_need_the_key() {
+    let key = key_file("srtp", 0o600);
+    let with_key = format!("key-file={}", key.display());
+
+    // Right key both ways: the picture arrives and the reports (SRTCP) adapt the sender.
+    let (rx, sink) = receiver(24520, &with_key);
+    let tx = sender("red", 24520, &with_key);
+    assert!(
+        shows(&sink, "red", Duration::from_secs(10)),
+        "keyed media arrive"
+    );
+    let bus = tx.bus().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::element_messages(&bus, "pixeldiffadapt-stats").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the receiver's protected reports reach pixeldiffadapt"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop(&rx);
+
+    // A receiver without the key decodes nothing of the protected stream.
+    let (plain, plain_sink) = receiver(24520, "");
+    assert!(
+        !shows(&plain_sink, "red", Duration::from_secs(3)),
+        "without the key nothing is shown"
+    );
+    stop(&plain);
+    stop(&tx);
+    std::fs::remove_file(&key).unwrap();
+}
+
+#[test]
+fn a_key_file_others_may_read_is_refused_with_the_reason() {
+    common::init();
+    let key = key_file("open", 0o644);
+    for factory in ["pixelmeetsend", "pixelmeetrecv"] {
+        let pipeline = gst::Pipeline::new();
+        let bin = gst::ElementFactory::make(factory)
+            .property("key-file", key.to_str().unwrap())
+            .build()
+            .unwrap();
+        pipeline.add(&bin).unwrap();
+        assert!(
+            pipeline.set_state(gst::State::Ready).is_err(),
+            "{factory} refuses to start"
+        );
+        let error = pipeline
+            .bus()
+            .unwrap()
+            .pop_filtered(&[gst::MessageType::Error])
+            .expect("an error message");
+        let gst::MessageView::Error(e) = error.view() else {
+            unreachable!()
+        };
+        assert!(
+            e.error().message().contains("chmod 600"),
+            "{factory}: {}",
+            e.error()
+        );
+        pipeline.set_state(gst::State::Null).unwrap();
+    }
+    std::fs::remove_file(&key).unwrap();
+}
+
+#[test]
+fn children_are_set_through_the_bin() {
+    common::init();
+    let tx = gst::parse::launch(
+        "pixelmeetsend name=tx pixeldiffenc::quality=40 pixeldiffadapt::max-bitrate=1500 \
+         bgreplace::background=blur ssrc=1234",
+    )
+    .expect("parses");
+    let proxy = tx.dynamic_cast_ref::<gst::ChildProxy>().unwrap();
+    let child = |name: &str| proxy.child_by_name(name).unwrap();
+    assert_eq!(child("pixeldiffenc").property::<u32>("quality"), 40);
+    assert_eq!(child("pixeldiffadapt").property::<u32>("max-bitrate"), 1500);
+    assert_eq!(child("faceroi").property::<u32>("margin"), 60);
+    assert_eq!(tx.property::<u32>("ssrc"), 1234);
+    // Unset, the SSRC is random per session: two fresh senders differ once started.
+    let ssrcs: Vec<u32> = (0..2)
+        .map(|_| {
+            let p = gst::Pipeline::new();
+            let tx = gst::ElementFactory::make("pixelmeetsend")
+                .property("report-port", 0u32)
+                .build()
+                .unwrap();
+            p.add(&tx).unwrap();
+            p.set_state(gst::State::Ready).unwrap();
+            let ssrc = tx.property::<u32>("ssrc");
+            p.set_state(gst::State::Null).unwrap();
+            ssrc
+        })
+        .collect();
+    assert_ne!(ssrcs[0], 0);
+    assert_ne!(ssrcs[0], ssrcs[1]);
+}

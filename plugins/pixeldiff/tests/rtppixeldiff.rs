@@ -1,0 +1,308 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! rtppixeldiffpay / rtppixeldiffdepay: one chunk per packet, marker and timestamps, caps, loss
+//! counting, partial frames passed on, lossless round trip through RTP.
+
+use pixelmeet_testkit as common;
+
+use common::*;
+use gst::prelude::*;
+use pixeldiff_codec::ChunkHeader;
+
+/// RTP packets for `frames`, from `pixeldiffenc PROPS ! rtppixeldiffpay`, and the payloader's
+/// output caps.
+fn packets(caps: &gst::Caps, frames: &[gst::Buffer], props: &str) -> (Vec<gst::Buffer>, gst::Caps) {
+    let mut h = gst_check::Harness::new_parse(&format!("pixeldiffenc {props} ! rtppixeldiffpay"));
+    h.set_src_caps(caps.clone());
+    for f in frames {
+        h.push(f.clone()).expect("pushed");
+    }
+    h.push_event(gst::event::Eos::new());
+    let out: Vec<_> = std::iter::from_fn(|| h.try_pull()).collect();
+    let caps = h.sinkpad().unwrap().current_caps().expect("negotiated");
+    (out, caps)
+}
+
+struct Packet {
+    seq: u16,
+    rtptime: u32,
+    marker: bool,
+    pt: u8,
+    header: ChunkHeader,
+}
+
+fn parse(buffer: &gst::Buffer) -> Packet {
+    let rtp = gst_rtp::RTPBuffer::from_buffer_readable(buffer).expect("an RTP packet");
+    let payload = rtp.payload().expect("payload");
+    let header = ChunkHeader::parse(payload).expect("the payload is one whole, valid chunk");
+    assert_eq!(
+        header.size as usize,
+        payload.len(),
+        "exactly one chunk per packet"
+    );
+    Packet {
+        seq: rtp.seq(),
+        rtptime: rtp.timestamp(),
+        marker: rtp.is_marker(),
+        pt: rtp.payload_type(),
+        header,
+    }
+}
+
+#[test]
+fn one_chunk_per_packet_marker_on_last_90khz_timestamps() {
+    init();
+    let caps = raw_caps("I420", 320, 240);
+    let frames = test_frames("smpte", &caps, 3);
+    let (out, rtp_caps) = packets(&caps, &frames, "mtu=900");
+    let s = rtp_caps.structure(0).unwrap();
+    assert_eq!(s.get::<&str>("encoding-name").unwrap(), "X-PIXELDIFF");
+    assert_eq!(s.get::<&str>("media").unwrap(), "video");
+    assert_eq!(s.get::<i32>("clock-rate").unwrap(), 90000);
+    assert_eq!(s.get::<&str>("width").unwrap(), "320");
+    assert_eq!(s.get::<&str>("height").unwrap(), "240");
+    assert_eq!(s.get::<&str>("format").unwrap(), "I420");
+    assert_eq!(s.get::<&str>("a-framerate").unwrap(), "30");
+
+    let packets: Vec<Packet> = out.iter().map(parse).collect();
+    assert!(packets.len() > 3, "the keyframe needs several packets");
+    for pair in packets.windows(2) {
+        assert_eq!(
+            pair[1].seq,
+            pair[0].seq.wrapping_add(1),
+            "consecutive sequence numbers"
+        );
+    }
+    let first_ts = packets[0].rtptime;
+    for p in &packets {
+        assert!((96..=127).contains(&p.pt), "dynamic payload type");
+        assert!(out[0].size() <= 1400, "fits the payloader's MTU");
+        // Frame n is at n/30 s: 3000 ticks of 90 kHz apart (less the nanoseconds that
+        // videotestsrc's integer timestamps drop).
+        let ticks = p.rtptime.wrapping_sub(first_ts) as i64;
+        assert!(
+            (ticks - 3000 * p.header.frame as i64).abs() <= 1,
+            "90 kHz timestamp of frame {}",
+            p.header.frame
+        );
+        let last = p.header.chunk_index + 1 == p.header.chunk_count;
+        assert_eq!(
+            p.marker, last,
+            "marker exactly on the last chunk of a frame"
+        );
+    }
+    assert_eq!(
+        packets.iter().filter(|p| p.marker).count(),
+        3,
+        "one marker per frame"
+    );
+}
+
+#[test]
+fn lossless_round_trip_through_rtp_is_bit_exact() {
+    init();
+    for (format, w, h) in [("I420", 176, 144), ("RGB", 33, 17)] {
+        let caps = raw_caps(format, w, h);
+        let frames = test_frames("ball", &caps, 8);
+        let mut h = gst_check::Harness::new_parse(
+            "pixeldiffenc lossless=true mtu=900 ! rtppixeldiffpay ! rtppixeldiffdepay ! pixeldiffdec",
+        );
+        h.set_src_caps(caps.clone());
+        for (i, f) in frames.iter().enumerate() {
+            let out = h
+                .push_and_pull(f.clone())
+                .expect("a decoded frame per input frame");
+            assert!(same_pixels(&caps, f, &out), "{format} frame {i} differs");
+            assert_eq!(out.pts(), f.pts(), "timestamps survive RTP");
+        }
+    }
+}
+
+/// Feed RTP packets to a depayloader, dropping those whose index `drop` selects; returns the
+/// pushed buffers and the depayloader's bus.
+fn depayload(
+    rtp_caps: &gst::Caps,
+    packets: &[gst::Buffer],
+    drop: impl Fn(usize) -> bool,
+) -> (Vec<gst::Buffer>, gst::Element) {
+    let mut h = gst_check::Harness::new("rtppixeldiffdepay");
+    h.set_src_caps(rtp_caps.clone());
+    for (i, p) in packets.iter().enumerate() {
+        if !drop(i) {
+            h.push(p.clone()).expect("pushed");
+        }
+    }
+    h.push_event(gst::event::Eos::new());
+    let out = std::iter::from_fn(|| h.try_pull()).collect();
+    (out, h.element().unwrap())
+}
+
+#[test]
+fn depayloader_passes_every_chunk_that_arrives_and_counts_the_lost() {
+    init();
+    let caps = raw_caps("I420", 320, 240);
+    let frames = test_frames("smpte", &caps, 4);
+    let (pkts, rtp_caps) = packets(&caps, &frames, "mtu=900");
+    let per_frame: Vec<u16> = pkts.iter().map(|p| parse(p).header.frame).collect();
+    // Drop the second packet, and the marker packet of frame 1 (so frame 1 ends only when
+    // frame 2 starts).
+    let marker_of_1 = per_frame.iter().rposition(|&f| f == 1).unwrap();
+    let dropped = [1, marker_of_1];
+    let (out, depay) = depayload(&rtp_caps, &pkts, |i| dropped.contains(&i));
+
+    assert_eq!(
+        out.len(),
+        frames.len(),
+        "one buffer per frame, damaged or not"
+    );
+    for (n, buf) in out.iter().enumerate() {
+        let map = buf.map_readable().unwrap();
+        let chunks: Vec<ChunkHeader> = pixeldiff_codec::split_chunks(&map)
+            .map(|c| ChunkHeader::parse(c.unwrap()).unwrap())
+            .collect();
+        let sent = per_frame.iter().filter(|&&f| f == n as u16).count();
+        let lost = dropped
+            .iter()
+            .filter(|&&i| per_frame[i] == n as u16)
+            .count();
+        assert_eq!(
+            chunks.len(),
+            sent - lost,
+            "frame {n}: every surviving chunk passed on"
+        );
+        assert!(
+            chunks.iter().all(|c| c.frame == n as u16),
+            "frame {n} holds only its own chunks"
+        );
+        assert_eq!(buf.pts(), frames[n].pts(), "frame {n} keeps its timestamp");
+    }
+    assert_eq!(depay.property::<u64>("packets"), (pkts.len() - 2) as u64);
+    assert_eq!(depay.property::<u64>("packets-lost"), 2);
+    assert_eq!(depay.property::<u64>("packets-late"), 0);
+    assert_eq!(depay.property::<u64>("frames"), frames.len() as u64);
+}
+
+#[test]
+fn depayloader_stats_messages_field_by_field() {
+    init();
+    let caps = raw_caps("I420", 160, 120);
+    let frames = test_frames("ball", &caps, 60);
+    let (pkts, rtp_caps) = packets(&caps, &frames, "");
+    let mut h = gst_check::Harness::new("rtppixeldiffdepay");
+    let bus = attach_bus(&h.element().unwrap());
+    h.set_src_caps(rtp_caps);
+    // Every tenth packet lost.
+    let mut payload_bytes = 0u64;
+    let mut frames_with_a_chunk = std::collections::BTreeSet::new();
+    for (i, p) in pkts.iter().enumerate() {
+        if i % 10 != 5 {
+            frames_with_a_chunk.insert(parse(p).header.frame);
+            payload_bytes += gst_rtp::RTPBuffer::from_buffer_readable(p)
+                .unwrap()
+                .payload_size() as u64;
+            h.push(p.clone()).unwrap();
+        }
+    }
+    let msgs = element_messages(&bus, "rtppixeldiffdepay-stats");
+    assert_eq!(
+        msgs.len(),
+        2,
+        "one message per second of stream time (60 frames at 30 fps)"
+    );
+    let last = &msgs[1];
+    assert_eq!(
+        last.get::<Option<gst::ClockTime>>("timestamp").unwrap(),
+        frames[59].pts()
+    );
+    let lost = (0..pkts.len()).filter(|i| i % 10 == 5).count() as u64;
+    assert_eq!(
+        last.get::<u64>("packets").unwrap(),
+        pkts.len() as u64 - lost
+    );
+    assert_eq!(last.get::<u64>("packets-lost").unwrap(), lost);
+    assert_eq!(last.get::<u64>("packets-late").unwrap(), 0);
+    assert_eq!(last.get::<u64>("bytes").unwrap(), payload_bytes);
+    // A frame whose only packet was lost is never pushed; the last frame is pushed at its
+    // marker, before the stats of its interval are due.
+    assert_eq!(
+        last.get::<u64>("frames").unwrap(),
+        frames_with_a_chunk.len() as u64
+    );
+    let loss = last.get::<f64>("loss-percent").unwrap();
+    assert!((5.0..=15.0).contains(&loss), "about 10 % lost, got {loss}");
+    assert!(last.get::<f64>("kbps").unwrap() > 0.0);
+}
+
+#[test]
+fn depayloader_rejects_other_payloads_at_negotiation() {
+    init();
+    let depay = gst::ElementFactory::make("rtppixeldiffdepay")
+        .build()
+        .unwrap();
+    let sink = depay.static_pad("sink").unwrap();
+    let ours = gst::Caps::builder("application/x-rtp")
+        .field("media", "video")
+        .field("clock-rate", 90000)
+        .field("encoding-name", "X-PIXELDIFF")
+        .field("payload", 96)
+        .build();
+    assert!(sink.query_accept_caps(&ours));
+    let caps = gst::Caps::builder("application/x-rtp")
+        .field("media", "video")
+        .field("clock-rate", 90000)
+        .field("encoding-name", "H264")
+        .build();
+    assert!(!sink.query_accept_caps(&caps));
+}
+
+#[test]
+fn hostile_packets_never_crash_the_receiver() {
+    init();
+    let caps = raw_caps("I420", 160, 120);
+    let frames = test_frames("ball", &caps, 10);
+    let (pkts, rtp_caps) = packets(&caps, &frames, "");
+    let mut h = gst_check::Harness::new_parse("rtppixeldiffdepay ! pixeldiffdec");
+    let bus = attach_bus(&h.find_element("pixeldiffdec").unwrap());
+    h.set_src_caps(rtp_caps);
+    let mut seed = 0x2545_f491_u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    // Frames of which some packet arrives intact: they must be shown. (A frame of which nothing
+    // applies is not: the picture did not change.)
+    let mut intact_frames = std::collections::BTreeSet::new();
+    for (i, p) in pkts.iter().enumerate() {
+        if i % 3 != 1 {
+            intact_frames.insert(parse(p).rtptime);
+        }
+        let mut p = p.copy_deep().unwrap();
+        if i % 3 == 1 {
+            // Flip payload bytes (headers included) or cut the packet short.
+            let mut map = p.get_mut().unwrap().map_writable().unwrap();
+            let len = map.len();
+            for _ in 0..4 {
+                let at = 12 + next() as usize % (len - 12);
+                map[at] ^= 1 << (next() % 8);
+            }
+            drop(map);
+            if i % 2 == 0 {
+                p.get_mut()
+                    .unwrap()
+                    .set_size(12 + next() as usize % (len - 12));
+            }
+        }
+        h.push(p).expect("damaged packets are no flow error");
+    }
+    let shown: Vec<_> = std::iter::from_fn(|| h.try_pull()).collect();
+    assert!(
+        shown.len() >= intact_frames.len() && intact_frames.len() >= 7,
+        "frames keep coming, {} shown of {} with an intact packet",
+        shown.len(),
+        intact_frames.len()
+    );
+    assert!(!warnings(&bus).is_empty(), "the damage is reported");
+}
