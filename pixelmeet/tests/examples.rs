@@ -283,6 +283,8 @@ fn soak(seconds: u64, port: u16) {
         ])
         .args(["--loss", "2", "--headless", "--csv"])
         .arg(dir.join("stats.csv"))
+        .arg("--snapshot-dir")
+        .arg(dir.join("snapshots"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
