@@ -17,14 +17,4 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     bgreplace::register(plugin)
 }
 
-gst::plugin_define!(
-    bgreplace,
-    env!("CARGO_PKG_DESCRIPTION"),
-    plugin_init,
-    concat!(env!("CARGO_PKG_VERSION"), "-", env!("COMMIT_ID")),
-    "MPL",
-    env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
-    env!("BUILD_REL_DATE")
-);
+video_glue::plugin_define!(bgreplace, plugin_init);

@@ -8,11 +8,19 @@
 //! P+2, audio RTCP on P+3. It sends its reports (RTCP receiver reports, NACK, PLI) to the
 //! sender's report port R (video) and R+1 (audio).
 
+use gst::glib;
 use gst::prelude::*;
+use gst::subclass::prelude::*;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use crate::key::SrtpKey;
 
 pub const DEFAULT_PORT: u16 = 5000;
 pub const DEFAULT_REPORT_PORT: u16 = 5004;
 pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Listen on every local address.
+pub const ANY_ADDRESS: &str = "0.0.0.0";
 /// A session's RTCP goes one port above its RTP.
 pub const RTCP_OFFSET: u16 = 1;
 pub const AUDIO_RTP_OFFSET: u16 = 2;
@@ -59,8 +67,6 @@ fn package_of(factory: &str) -> &'static str {
     }
 }
 
-use gst::glib;
-
 /// An optional string property's value: empty is unset.
 pub fn optional(text: &str) -> glib::Value {
     Some(text).filter(|t| !t.is_empty()).to_value()
@@ -73,12 +79,152 @@ pub fn is_multicast(host: &str) -> bool {
 }
 
 /// Network settings both bins share.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Network {
     /// The interface for multicast (e.g. `lo`); empty: the system's choice.
     pub multicast_iface: String,
     /// Multicast TTL of what is sent.
     pub ttl: u32,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self {
+            multicast_iface: String::new(),
+            ttl: 1,
+        }
+    }
+}
+
+/// The settings both bins have besides their ports, and their properties.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    pub network: Network,
+    pub rtx: bool,
+    pub key_file: Option<PathBuf>,
+}
+
+impl Shared {
+    /// `multicast-iface`, `ttl`, `rtx` and `key-file`, with blurbs saying what this bin does.
+    pub fn properties(multicast: &str, rtx: &str, key_file: &str) -> Vec<glib::ParamSpec> {
+        let d = Self::default();
+        vec![
+            glib::ParamSpecString::builder("multicast-iface")
+                .nick("Multicast interface")
+                .blurb(multicast)
+                .mutable_ready()
+                .build(),
+            glib::ParamSpecUInt::builder("ttl")
+                .nick("Multicast TTL")
+                .blurb("Hops a multicast packet may take")
+                .minimum(1)
+                .maximum(255)
+                .default_value(d.network.ttl)
+                .mutable_ready()
+                .build(),
+            glib::ParamSpecBoolean::builder("rtx")
+                .nick("Retransmission")
+                .blurb(rtx)
+                .default_value(d.rtx)
+                .mutable_ready()
+                .build(),
+            glib::ParamSpecString::builder("key-file")
+                .nick("Key file")
+                .blurb(key_file)
+                .mutable_ready()
+                .build(),
+        ]
+    }
+
+    /// Sets the property `name` if it is one of these; false otherwise.
+    pub fn set(&mut self, name: &str, value: &glib::Value) -> bool {
+        match name {
+            "multicast-iface" => self.network.multicast_iface = string(value),
+            "ttl" => self.network.ttl = value.get().expect("type checked upstream"),
+            "rtx" => self.rtx = value.get().expect("type checked upstream"),
+            "key-file" => self.key_file = video_glue::path_of(value),
+            _ => return false,
+        }
+        true
+    }
+
+    pub fn get(&self, name: &str) -> Option<glib::Value> {
+        Some(match name {
+            "multicast-iface" => optional(&self.network.multicast_iface),
+            "ttl" => self.network.ttl.to_value(),
+            "rtx" => self.rtx.to_value(),
+            "key-file" => video_glue::path_value(self.key_file.as_deref()),
+            _ => return None,
+        })
+    }
+
+    /// The key of `key-file`, read now.
+    pub fn key(&self) -> Result<Option<SrtpKey>, glib::BoolError> {
+        self.key_file
+            .as_deref()
+            .map(SrtpKey::read)
+            .transpose()
+            .map_err(|e| glib::bool_error!("{e}"))
+    }
+}
+
+/// A string property's value; unset is empty.
+pub fn string(value: &glib::Value) -> String {
+    value
+        .get::<Option<String>>()
+        .expect("type checked upstream")
+        .unwrap_or_default()
+}
+
+/// Runs a bin's `assemble` at its first NULL to READY (`done` remembers it); a failure is posted
+/// as the error that stops the state change.
+pub fn assemble_once<T: ElementImpl>(
+    imp: &T,
+    transition: gst::StateChange,
+    done: &Mutex<bool>,
+    assemble: impl FnOnce() -> Result<(), glib::BoolError>,
+) -> Result<(), gst::StateChangeError> {
+    let mut done = done.lock().unwrap();
+    if transition != gst::StateChange::NullToReady || *done {
+        return Ok(());
+    }
+    if let Err(e) = assemble() {
+        gst::element_imp_error!(imp, gst::LibraryError::Settings, ("{}", e.message));
+        return Err(gst::StateChangeError);
+    }
+    *done = true;
+    Ok(())
+}
+
+/// The end of a row of links being built: an element's src pad.
+pub struct Tail {
+    element: gst::Element,
+    pad: String,
+}
+
+impl Tail {
+    pub fn new(element: &gst::Element, pad: &str) -> Self {
+        Self {
+            element: element.clone(),
+            pad: pad.to_string(),
+        }
+    }
+
+    /// Links on through `element`, in at its `sink` pad and out at its `src` pad.
+    pub fn through(
+        self,
+        element: &gst::Element,
+        sink: &str,
+        src: &str,
+    ) -> Result<Self, glib::BoolError> {
+        link(&self.element, &self.pad, element, sink)?;
+        Ok(Self::new(element, src))
+    }
+
+    /// Links into `element`'s `sink` pad, ending the row.
+    pub fn end(self, element: &gst::Element, sink: &str) -> Result<(), glib::BoolError> {
+        link(&self.element, &self.pad, element, sink)
+    }
 }
 
 /// A `udpsink` to `host:port`.
@@ -144,8 +290,29 @@ pub fn audio_caps() -> gst::Caps {
         .build()
 }
 
-pub fn rtcp_caps() -> gst::Caps {
-    gst::Caps::new_empty_simple("application/x-rtcp")
+/// RTCP as it arrives: SRTCP when there is a key.
+pub fn rtcp_caps(protected: bool) -> gst::Caps {
+    gst::Caps::new_empty_simple(if protected {
+        "application/x-srtcp"
+    } else {
+        "application/x-rtcp"
+    })
+}
+
+/// Video retransmissions' payload type for the video's.
+pub fn rtx_payload_map() -> String {
+    format!(
+        "application/x-rtp-pt-map,{}=(uint){RTX_PAYLOAD_TYPE}",
+        video_glue::rtp::DEFAULT_PAYLOAD_TYPE
+    )
+}
+
+/// Audio's report port for video's (0: none).
+pub fn audio_report_port(video_report_port: u16) -> u16 {
+    match video_report_port {
+        0 => 0,
+        p => p + AUDIO_REPORT_OFFSET,
+    }
 }
 
 /// An rtpbin for a participant: AVPF (feedback without waiting for the next regular report).

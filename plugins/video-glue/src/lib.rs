@@ -35,16 +35,66 @@ pub fn raw_caps(formats: &[gst_video::VideoFormat]) -> gst::Caps {
 
 /// An always `src` and an always `sink` pad template with the same caps.
 pub fn always_pad_templates(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
+    src_and_sink_templates(caps, caps)
+}
+
+/// An always `src` pad template of `src` caps and an always `sink` one of `sink` caps.
+pub fn src_and_sink_templates(src: &gst::Caps, sink: &gst::Caps) -> Vec<gst::PadTemplate> {
     [
-        ("src", gst::PadDirection::Src),
-        ("sink", gst::PadDirection::Sink),
+        ("src", gst::PadDirection::Src, src),
+        ("sink", gst::PadDirection::Sink, sink),
     ]
     .into_iter()
-    .map(|(name, direction)| {
+    .map(|(name, direction, caps)| {
         gst::PadTemplate::new(name, direction, gst::PadPresence::Always, caps)
             .expect("valid pad template")
     })
     .collect()
+}
+
+/// Enum types of element properties, one line a value: `Variant = number, "nick", "description"`.
+/// The nick is what gst-launch and the element reference use; the type name is the GType's.
+///
+/// ```ignore
+/// video_glue::property_enums! {
+///     pub enum Mode: "GstFaceRoiMode" {
+///         All = 0, "all", "All: report every face";
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! property_enums {
+    ($($(#[$meta:meta])* $vis:vis enum $name:ident : $gtype:tt {
+        $($variant:ident = $value:tt, $nick:tt, $description:tt;)*
+    })*) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+        #[repr(u32)]
+        #[enum_type(name = $gtype)]
+        $vis enum $name {
+            $(#[enum_value(name = $description, nick = $nick)] $variant = $value,)*
+        }
+    )*};
+}
+
+/// `gst::plugin_define!` for a pixelmeet plugin: description, version (with the commit),
+/// licence, package and date come from the calling crate's Cargo metadata and build script
+/// (`gst-plugin-version-helper`).
+#[macro_export]
+macro_rules! plugin_define {
+    ($name:ident, $init:ident) => {
+        gst::plugin_define!(
+            $name,
+            env!("CARGO_PKG_DESCRIPTION"),
+            $init,
+            concat!(env!("CARGO_PKG_VERSION"), "-", env!("COMMIT_ID")),
+            "MPL",
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_REPOSITORY"),
+            env!("BUILD_REL_DATE")
+        );
+    };
 }
 
 /// A negotiated raw video format and its components as `picture` describes them.

@@ -33,46 +33,18 @@ const DEFAULT_KEEP: Keep = Keep::Everyone;
 const WORKING_WIDTH: u32 = 320;
 const RELEARN_EVENT: &str = "bgreplace-relearn";
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstBgReplaceMethod")]
-pub enum Method {
-    #[enum_value(
-        name = "Model: a learnt background, led by faces from faceroi's ROI meta",
-        nick = "model"
-    )]
-    Model = 0,
-    #[enum_value(
-        name = "Alpha: the input's alpha channel is the mask (255 = person)",
-        nick = "alpha"
-    )]
-    Alpha = 1,
-    #[enum_value(
-        name = "ROI: a soft head-and-shoulders silhouette from the ROI meta alone",
-        nick = "roi"
-    )]
-    Roi = 2,
-    #[enum_value(
-        name = "Neural: a person segmentation network, faces from faceroi's ROI meta always kept",
-        nick = "neural"
-    )]
-    Neural = 3,
-}
+video_glue::property_enums! {
+    pub enum Method: "GstBgReplaceMethod" {
+        Model = 0, "model", "Model: a learnt background, led by faces from faceroi's ROI meta";
+        Alpha = 1, "alpha", "Alpha: the input's alpha channel is the mask (255 = person)";
+        Roi = 2, "roi", "ROI: a soft head-and-shoulders silhouette from the ROI meta alone";
+        Neural = 3, "neural", "Neural: a person segmentation network, faces from faceroi's ROI meta always kept";
+    }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstBgReplaceSegmenter")]
-pub enum Segmenter {
-    #[enum_value(
-        name = "Landscape: MediaPipe selfie segmentation 256x144, for landscape calls",
-        nick = "landscape"
-    )]
-    Landscape = 0,
-    #[enum_value(
-        name = "General: MediaPipe selfie segmentation 256x256, for square and portrait frames",
-        nick = "general"
-    )]
-    General = 1,
+    pub enum Segmenter: "GstBgReplaceSegmenter" {
+        Landscape = 0, "landscape", "Landscape: MediaPipe selfie segmentation 256x144, for landscape calls";
+        General = 1, "general", "General: MediaPipe selfie segmentation 256x256, for square and portrait frames";
+    }
 }
 
 impl Segmenter {
@@ -84,32 +56,19 @@ impl Segmenter {
     }
 }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstBgReplaceBackground")]
-pub enum Background {
-    #[enum_value(name = "Color: a flat colour (color)", nick = "color")]
-    Color = 0,
-    #[enum_value(name = "Image: a PNG or JPEG picture (location)", nick = "image")]
-    Image = 1,
-    #[enum_value(name = "Blur: the frame blurred (blur-radius)", nick = "blur")]
-    Blur = 2,
-    #[enum_value(name = "Freeze: a still plate of the room", nick = "freeze")]
-    Freeze = 3,
-}
+video_glue::property_enums! {
+    pub enum Background: "GstBgReplaceBackground" {
+        Color = 0, "color", "Color: a flat colour (color)";
+        Image = 1, "image", "Image: a PNG or JPEG picture (location)";
+        Blur = 2, "blur", "Blur: the frame blurred (blur-radius)";
+        Freeze = 3, "freeze", "Freeze: a still plate of the room";
+    }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstBgReplaceKeep")]
-pub enum Keep {
-    #[enum_value(name = "Everyone: every person stays", nick = "everyone")]
-    Everyone = 0,
-    #[enum_value(
-        name = "Faces: only the people whose faces faceroi reports (behind faceroi \
-                mode=owner: the owner); the rest become background",
-        nick = "faces"
-    )]
-    Faces = 1,
+    pub enum Keep: "GstBgReplaceKeep" {
+        Everyone = 0, "everyone", "Everyone: every person stays";
+        Faces = 1, "faces", "Faces: only the people whose faces faceroi reports (behind faceroi \
+                mode=owner: the owner); the rest become background";
+    }
 }
 
 #[derive(Clone, Debug)]

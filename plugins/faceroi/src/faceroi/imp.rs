@@ -43,27 +43,14 @@ const OWNER_BOX_COLOUR: [u8; 3] = [255, 160, 0];
 const FILL_COLOUR: [u8; 3] = [40, 40, 40];
 const BLANK_COLOUR: [u8; 3] = [0, 0, 0];
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstFaceRoiDetector")]
-pub enum Detector {
-    #[enum_value(
-        name = "BlazeFace full range: a neural detector for frontal, turned and distant faces \
-                (min-confidence)",
-        nick = "blazeface"
-    )]
-    BlazeFace = 0,
-    #[enum_value(
-        name = "BlazeFace short range: a smaller network for faces within about 2 m \
-                (min-confidence)",
-        nick = "blazeface-short"
-    )]
-    BlazeFaceShort = 1,
-    #[enum_value(
-        name = "SeetaFace: rustface's cascade, frontal faces only (score-threshold)",
-        nick = "seetaface"
-    )]
-    SeetaFace = 2,
+video_glue::property_enums! {
+    pub enum Detector: "GstFaceRoiDetector" {
+        BlazeFace = 0, "blazeface", "BlazeFace full range: a neural detector for frontal, turned and distant faces \
+                (min-confidence)";
+        BlazeFaceShort = 1, "blazeface-short", "BlazeFace short range: a smaller network for faces within about 2 m \
+                (min-confidence)";
+        SeetaFace = 2, "seetaface", "SeetaFace: rustface's cascade, frontal faces only (score-threshold)";
+    }
 }
 
 impl Detector {
@@ -76,80 +63,35 @@ impl Detector {
     }
 }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstFaceRoiUpdates")]
-pub enum Updates {
-    #[enum_value(name = "Every frame: a message for every buffer", nick = "every-frame")]
-    EveryFrame = 0,
-    #[enum_value(
-        name = "On change: a message when the number of faces changes",
-        nick = "on-change"
-    )]
-    OnChange = 1,
-    #[enum_value(
-        name = "On face: a message for every buffer with a face",
-        nick = "on-face"
-    )]
-    OnFace = 2,
-    #[enum_value(
-        name = "None: no faceroi messages (presence is still posted)",
-        nick = "none"
-    )]
-    None = 3,
-}
+video_glue::property_enums! {
+    pub enum Updates: "GstFaceRoiUpdates" {
+        EveryFrame = 0, "every-frame", "Every frame: a message for every buffer";
+        OnChange = 1, "on-change", "On change: a message when the number of faces changes";
+        OnFace = 2, "on-face", "On face: a message for every buffer with a face";
+        None = 3, "none", "None: no faceroi messages (presence is still posted)";
+    }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstFaceRoiMode")]
-pub enum Mode {
-    #[enum_value(name = "All: report every face", nick = "all")]
-    All = 0,
-    #[enum_value(name = "Owner: report only the enrolled owner", nick = "owner")]
-    Owner = 1,
-}
+    pub enum Mode: "GstFaceRoiMode" {
+        All = 0, "all", "All: report every face";
+        Owner = 1, "owner", "Owner: report only the enrolled owner";
+    }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstFaceRoiEnroll")]
-pub enum Enroll {
-    #[enum_value(name = "Largest: the largest face becomes the owner", nick = "largest")]
-    Largest = 0,
-    #[enum_value(name = "First: the face seen first becomes the owner", nick = "first")]
-    First = 1,
-}
+    pub enum Enroll: "GstFaceRoiEnroll" {
+        Largest = 0, "largest", "Largest: the largest face becomes the owner";
+        First = 1, "first", "First: the face seen first becomes the owner";
+    }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstFaceRoiMaskOthers")]
-pub enum MaskOthers {
-    #[enum_value(name = "None: other faces stay visible", nick = "none")]
-    None = 0,
-    #[enum_value(
-        name = "Fill: other faces are painted over in dark grey",
-        nick = "fill"
-    )]
-    Fill = 1,
-    #[enum_value(
-        name = "Pixelate: other faces become coarse blocks (a strong blur)",
-        nick = "pixelate"
-    )]
-    Pixelate = 2,
-}
+    pub enum MaskOthers: "GstFaceRoiMaskOthers" {
+        None = 0, "none", "None: other faces stay visible";
+        Fill = 1, "fill", "Fill: other faces are painted over in dark grey";
+        Pixelate = 2, "pixelate", "Pixelate: other faces become coarse blocks (a strong blur)";
+    }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstFaceRoiNoFaceAction")]
-pub enum NoFaceAction {
-    #[enum_value(name = "Pass: frames without a face go through", nick = "pass")]
-    Pass = 0,
-    #[enum_value(name = "Drop: no frames while nobody is there", nick = "drop")]
-    Drop = 1,
-    #[enum_value(
-        name = "Blank: frames without a face are painted black",
-        nick = "blank"
-    )]
-    Blank = 2,
+    pub enum NoFaceAction: "GstFaceRoiNoFaceAction" {
+        Pass = 0, "pass", "Pass: frames without a face go through";
+        Drop = 1, "drop", "Drop: no frames while nobody is there";
+        Blank = 2, "blank", "Blank: frames without a face are painted black";
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -4,11 +4,9 @@
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
-use crate::graph::{self, Network};
-use crate::key::SrtpKey;
+use crate::graph::{self, Shared, Tail};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -24,30 +22,21 @@ struct Settings {
     port: u16,
     report_host: String,
     report_port: u16,
-    network: Network,
+    shared: Shared,
     latency: u32,
-    rtx: bool,
     audio: bool,
-    key_file: Option<PathBuf>,
 }
-
-const ANY_ADDRESS: &str = "0.0.0.0";
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            address: ANY_ADDRESS.into(),
+            address: graph::ANY_ADDRESS.into(),
             port: graph::DEFAULT_PORT,
             report_host: graph::DEFAULT_HOST.into(),
             report_port: graph::DEFAULT_REPORT_PORT,
-            network: Network {
-                multicast_iface: String::new(),
-                ttl: 1,
-            },
+            shared: Shared::default(),
             latency: graph::DEFAULT_LATENCY_MS,
-            rtx: false,
             audio: true,
-            key_file: None,
         }
     }
 }
@@ -95,22 +84,15 @@ impl ObjectSubclass for PixelmeetRecv {
     type ParentType = gst::Bin;
 }
 
-fn string(value: &glib::Value) -> String {
-    value
-        .get::<Option<String>>()
-        .expect("type checked upstream")
-        .unwrap_or_default()
-}
-
 impl ObjectImpl for PixelmeetRecv {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             let d = Settings::default();
-            vec![
+            let mut properties = vec![
                 glib::ParamSpecString::builder("address")
                     .nick("Address")
                     .blurb("Local address to listen on; a multicast group is joined")
-                    .default_value(Some(ANY_ADDRESS))
+                    .default_value(Some(graph::ANY_ADDRESS))
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("port")
@@ -134,30 +116,11 @@ impl ObjectImpl for PixelmeetRecv {
                     .default_value(d.report_port.into())
                     .mutable_ready()
                     .build(),
-                glib::ParamSpecString::builder("multicast-iface")
-                    .nick("Multicast interface")
-                    .blurb("Network interface for a multicast group (e.g. lo); empty: the system's choice")
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecUInt::builder("ttl")
-                    .nick("Multicast TTL")
-                    .blurb("Hops a multicast report may take")
-                    .minimum(1)
-                    .maximum(255)
-                    .default_value(d.network.ttl)
-                    .mutable_ready()
-                    .build(),
                 glib::ParamSpecUInt::builder("latency")
                     .nick("Latency")
                     .blurb("Jitter buffer, in ms")
                     .maximum(10_000)
                     .default_value(d.latency)
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecBoolean::builder("rtx")
-                    .nick("Retransmission")
-                    .blurb("Ask for lost video packets again (NACK; the sender needs rtx too)")
-                    .default_value(d.rtx)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("audio")
@@ -166,48 +129,49 @@ impl ObjectImpl for PixelmeetRecv {
                     .default_value(d.audio)
                     .mutable_ready()
                     .build(),
-                glib::ParamSpecString::builder("key-file")
-                    .nick("Key file")
-                    .blurb("SRTP: accept only media protected with the key in this file (mode 0600, 60 hex digits), protect the reports")
-                    .mutable_ready()
-                    .build(),
-            ]
+            ];
+            properties.extend(Shared::properties(
+                "Network interface for a multicast group (e.g. lo); empty: the system's choice",
+                "Ask for lost video packets again (NACK; the sender needs rtx too)",
+                "SRTP: accept only media protected with the key in this file (mode 0600, 60 hex digits), protect the reports",
+            ));
+            properties
         });
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         let mut s = self.settings.lock().unwrap();
-        match pspec.name() {
-            "address" => s.address = string(value),
+        let name = pspec.name();
+        if s.shared.set(name, value) {
+            return;
+        }
+        match name {
+            "address" => s.address = graph::string(value),
             "port" => s.port = value.get::<u32>().expect("type checked upstream") as u16,
-            "report-host" => s.report_host = string(value),
+            "report-host" => s.report_host = graph::string(value),
             "report-port" => {
                 s.report_port = value.get::<u32>().expect("type checked upstream") as u16
             }
-            "multicast-iface" => s.network.multicast_iface = string(value),
-            "ttl" => s.network.ttl = value.get().expect("type checked upstream"),
             "latency" => s.latency = value.get().expect("type checked upstream"),
-            "rtx" => s.rtx = value.get().expect("type checked upstream"),
             "audio" => s.audio = value.get().expect("type checked upstream"),
-            "key-file" => s.key_file = video_glue::path_of(value),
             _ => unimplemented!(),
         }
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
         let s = self.settings.lock().unwrap();
-        match pspec.name() {
+        let name = pspec.name();
+        if let Some(value) = s.shared.get(name) {
+            return value;
+        }
+        match name {
             "address" => s.address.to_value(),
             "port" => u32::from(s.port).to_value(),
             "report-host" => s.report_host.to_value(),
             "report-port" => u32::from(s.report_port).to_value(),
-            "multicast-iface" => graph::optional(&s.network.multicast_iface),
-            "ttl" => s.network.ttl.to_value(),
             "latency" => s.latency.to_value(),
-            "rtx" => s.rtx.to_value(),
             "audio" => s.audio.to_value(),
-            "key-file" => video_glue::path_value(s.key_file.as_deref()),
             _ => unimplemented!(),
         }
     }
@@ -288,13 +252,7 @@ impl ElementImpl for PixelmeetRecv {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
-        if transition == gst::StateChange::NullToReady && !*self.assembled.lock().unwrap() {
-            if let Err(e) = self.assemble() {
-                gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e}"));
-                return Err(gst::StateChangeError);
-            }
-            *self.assembled.lock().unwrap() = true;
-        }
+        graph::assemble_once(self, transition, &self.assembled, || self.assemble())?;
         self.parent_change_state(transition)
     }
 }
@@ -306,121 +264,90 @@ impl BinImpl for PixelmeetRecv {
 }
 
 impl PixelmeetRecv {
-    fn assemble(&self) -> Result<(), String> {
+    /// Links the graph the settings describe; once, at the first READY.
+    fn assemble(&self) -> Result<(), glib::BoolError> {
         let s = self.settings.lock().unwrap().clone();
         let guard = self.children.lock().unwrap();
-        let c = match guard.as_ref().expect("made at construction") {
-            Ok(c) => c,
-            Err(e) => return Err(e.to_string()),
-        };
-        let key = s.key_file.as_deref().map(SrtpKey::read).transpose()?;
+        let c = guard
+            .as_ref()
+            .expect("made at construction")
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let key = s.shared.key()?;
         let obj = self.obj();
         let bin: &gst::Bin = obj.upcast_ref();
-        let e = |e: glib::BoolError| e.to_string();
+        let net = &s.shared.network;
         c.rtpbin.set_property("latency", s.latency);
-        c.rtpbin.set_property("do-retransmission", s.rtx);
-        let srtp_out = key
-            .as_ref()
-            .map(|k| k.encoder("srtpenc"))
-            .transpose()
-            .map_err(e)?;
+        c.rtpbin.set_property("do-retransmission", s.shared.rtx);
+        let srtp_out = key.as_ref().map(|k| k.encoder("srtpenc")).transpose()?;
         if let Some(enc) = &srtp_out {
-            bin.add(enc).map_err(e)?;
+            bin.add(enc)?;
         }
 
-        let session =
-            |id: u32, port: u16, caps: gst::Caps, report_port: u16| -> Result<(), String> {
-                let (rtp_caps, rtcp_caps) = match key {
-                    Some(_) => {
-                        let mut srtp = caps.clone();
-                        srtp.make_mut()
-                            .structure_mut(0)
-                            .expect("one structure")
-                            .set_name("application/x-srtp");
-                        (srtp, gst::Caps::new_empty_simple("application/x-srtcp"))
-                    }
-                    None => (caps, graph::rtcp_caps()),
-                };
-                let rtp_in = graph::udp_source(
-                    &format!("rtp_in_{id}"),
-                    &s.address,
-                    port,
-                    &rtp_caps,
-                    &s.network,
-                )
-                .map_err(e)?;
-                let rtcp_in = graph::udp_source(
-                    &format!("rtcp_in_{id}"),
-                    &s.address,
-                    port + graph::RTCP_OFFSET,
-                    &rtcp_caps,
-                    &s.network,
-                )
-                .map_err(e)?;
-                bin.add_many([&rtp_in, &rtcp_in]).map_err(e)?;
-                let mut rtp = (rtp_in.clone(), "src".to_string());
-                let mut rtcp = (rtcp_in.clone(), "src".to_string());
-                if let Some(k) = &key {
-                    let dec = k.decoder(&format!("srtpdec_{id}")).map_err(e)?;
-                    bin.add(&dec).map_err(e)?;
-                    graph::link(&rtp_in, "src", &dec, "rtp_sink").map_err(e)?;
-                    graph::link(&rtcp_in, "src", &dec, "rtcp_sink").map_err(e)?;
-                    rtp = (dec.clone(), "rtp_src".into());
-                    rtcp = (dec, "rtcp_src".into());
-                }
-                if s.rtx && id == graph::VIDEO_SESSION {
-                    let rtx = graph::make("rtprtxreceive", "rtprtxreceive").map_err(e)?;
-                    rtx.set_property_from_str(
-                        "payload-type-map",
-                        &format!(
-                            "application/x-rtp-pt-map,{}=(uint){}",
-                            video_glue::rtp::DEFAULT_PAYLOAD_TYPE,
-                            graph::RTX_PAYLOAD_TYPE
-                        ),
-                    );
-                    bin.add(&rtx).map_err(e)?;
-                    graph::link(&rtp.0, &rtp.1, &rtx, "sink").map_err(e)?;
-                    rtp = (rtx, "src".into());
-                }
-                graph::link(&rtp.0, &rtp.1, &c.rtpbin, &format!("recv_rtp_sink_{id}"))
-                    .map_err(e)?;
-                graph::link(&rtcp.0, &rtcp.1, &c.rtpbin, &format!("recv_rtcp_sink_{id}"))
-                    .map_err(e)?;
-                if report_port == 0 {
-                    return Ok(());
-                }
-                let reports = graph::udp_sink(
-                    &format!("reports_out_{id}"),
-                    &s.report_host,
-                    report_port,
-                    &s.network,
-                )
-                .map_err(e)?;
-                bin.add(&reports).map_err(e)?;
-                let mut from = (c.rtpbin.clone(), format!("send_rtcp_src_{id}"));
-                if let Some(enc) = &srtp_out {
-                    graph::link(&from.0, &from.1, enc, &format!("rtcp_sink_{id}")).map_err(e)?;
-                    from = (enc.clone(), format!("rtcp_src_{id}"));
-                }
-                graph::link(&from.0, &from.1, &reports, "sink").map_err(e)
-            };
+        let session = |id: u32,
+                       port: u16,
+                       mut caps: gst::Caps,
+                       report_port: u16|
+         -> Result<(), glib::BoolError> {
+            if key.is_some() {
+                caps.make_mut()
+                    .structure_mut(0)
+                    .expect("one structure")
+                    .set_name("application/x-srtp");
+            }
+            let rtp_in = graph::udp_source(&format!("rtp_in_{id}"), &s.address, port, &caps, net)?;
+            let rtcp_in = graph::udp_source(
+                &format!("rtcp_in_{id}"),
+                &s.address,
+                port + graph::RTCP_OFFSET,
+                &graph::rtcp_caps(key.is_some()),
+                net,
+            )?;
+            bin.add_many([&rtp_in, &rtcp_in])?;
+            let mut rtp = Tail::new(&rtp_in, "src");
+            let mut rtcp = Tail::new(&rtcp_in, "src");
+            if let Some(k) = &key {
+                let dec = k.decoder(&format!("srtpdec_{id}"))?;
+                bin.add(&dec)?;
+                rtp = rtp.through(&dec, "rtp_sink", "rtp_src")?;
+                rtcp = rtcp.through(&dec, "rtcp_sink", "rtcp_src")?;
+            }
+            if s.shared.rtx && id == graph::VIDEO_SESSION {
+                let rtx = graph::make("rtprtxreceive", "rtprtxreceive")?;
+                rtx.set_property_from_str("payload-type-map", &graph::rtx_payload_map());
+                bin.add(&rtx)?;
+                rtp = rtp.through(&rtx, "sink", "src")?;
+            }
+            rtp.end(&c.rtpbin, &format!("recv_rtp_sink_{id}"))?;
+            rtcp.end(&c.rtpbin, &format!("recv_rtcp_sink_{id}"))?;
+            if report_port == 0 {
+                return Ok(());
+            }
+            let reports = graph::udp_sink(
+                &format!("reports_out_{id}"),
+                &s.report_host,
+                report_port,
+                net,
+            )?;
+            bin.add(&reports)?;
+            let mut out = Tail::new(&c.rtpbin, &format!("send_rtcp_src_{id}"));
+            if let Some(enc) = &srtp_out {
+                out = out.through(enc, &format!("rtcp_sink_{id}"), &format!("rtcp_src_{id}"))?;
+            }
+            out.end(&reports, "sink")
+        };
         session(
             graph::VIDEO_SESSION,
             s.port,
-            graph::video_caps(s.rtx),
+            graph::video_caps(s.shared.rtx),
             s.report_port,
         )?;
         if s.audio {
-            let report_port = if s.report_port == 0 {
-                0
-            } else {
-                s.report_port + graph::AUDIO_REPORT_OFFSET
-            };
             session(
                 graph::AUDIO_SESSION,
                 s.port + graph::AUDIO_RTP_OFFSET,
                 graph::audio_caps(),
-                report_port,
+                graph::audio_report_port(s.report_port),
             )?;
         }
         graph::report_often(&c.rtpbin);

@@ -4,11 +4,9 @@
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex};
 
-use crate::graph::{self, Network};
-use crate::key::SrtpKey;
+use crate::graph::{self, Shared, Tail};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -23,11 +21,9 @@ struct Settings {
     host: String,
     port: u16,
     report_port: u16,
-    network: Network,
+    shared: Shared,
     find_faces: bool,
     replace_background: bool,
-    rtx: bool,
-    key_file: Option<PathBuf>,
     network_simulation: String,
     ssrc: u32,
 }
@@ -38,14 +34,9 @@ impl Default for Settings {
             host: graph::DEFAULT_HOST.into(),
             port: graph::DEFAULT_PORT,
             report_port: graph::DEFAULT_REPORT_PORT,
-            network: Network {
-                multicast_iface: String::new(),
-                ttl: 1,
-            },
+            shared: Shared::default(),
             find_faces: true,
             replace_background: true,
-            rtx: false,
-            key_file: None,
             network_simulation: String::new(),
             ssrc: 0,
         }
@@ -92,6 +83,7 @@ pub struct PixelmeetSend {
     audio: Mutex<Option<Audio>>,
     /// The video SSRC in use, once assembled.
     ssrc: Mutex<Option<u32>>,
+    assembled: Mutex<bool>,
 }
 
 #[glib::object_subclass]
@@ -105,7 +97,7 @@ impl ObjectImpl for PixelmeetSend {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             let d = Settings::default();
-            vec![
+            let mut properties = vec![
                 glib::ParamSpecString::builder("host")
                     .nick("Host")
                     .blurb("Where the media goes: the receiver's address, a relay's, or a multicast group")
@@ -127,19 +119,6 @@ impl ObjectImpl for PixelmeetSend {
                     .default_value(d.report_port.into())
                     .mutable_ready()
                     .build(),
-                glib::ParamSpecString::builder("multicast-iface")
-                    .nick("Multicast interface")
-                    .blurb("Network interface for a multicast host (e.g. lo); empty: the system's choice")
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecUInt::builder("ttl")
-                    .nick("Multicast TTL")
-                    .blurb("Hops a multicast packet may take")
-                    .minimum(1)
-                    .maximum(255)
-                    .default_value(d.network.ttl)
-                    .mutable_ready()
-                    .build(),
                 glib::ParamSpecBoolean::builder("find-faces")
                     .nick("Find faces")
                     .blurb("faceroi in the chain: faces get priority, owner-only and no-face modes")
@@ -150,17 +129,6 @@ impl ObjectImpl for PixelmeetSend {
                     .nick("Replace background")
                     .blurb("bgreplace in the chain, so the background costs nothing to send")
                     .default_value(d.replace_background)
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecBoolean::builder("rtx")
-                    .nick("Retransmission")
-                    .blurb("Resend video packets a receiver reports lost (RFC 4588, payload type 97)")
-                    .default_value(d.rtx)
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecString::builder("key-file")
-                    .nick("Key file")
-                    .blurb("SRTP-protect media and reports with the key in this file (mode 0600, 60 hex digits)")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("network-simulation")
@@ -174,43 +142,34 @@ impl ObjectImpl for PixelmeetSend {
                     .default_value(0)
                     .mutable_ready()
                     .build(),
-            ]
+            ];
+            properties.extend(Shared::properties(
+                "Network interface for a multicast host (e.g. lo); empty: the system's choice",
+                "Resend video packets a receiver reports lost (RFC 4588, payload type 97)",
+                "SRTP-protect media and reports with the key in this file (mode 0600, 60 hex digits)",
+            ));
+            properties
         });
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         let mut s = self.settings.lock().unwrap();
-        match pspec.name() {
-            "host" => {
-                s.host = value
-                    .get::<Option<String>>()
-                    .expect("type checked upstream")
-                    .unwrap_or_default()
-            }
+        let name = pspec.name();
+        if s.shared.set(name, value) {
+            return;
+        }
+        match name {
+            "host" => s.host = graph::string(value),
             "port" => s.port = value.get::<u32>().expect("type checked upstream") as u16,
             "report-port" => {
                 s.report_port = value.get::<u32>().expect("type checked upstream") as u16
             }
-            "multicast-iface" => {
-                s.network.multicast_iface = value
-                    .get::<Option<String>>()
-                    .expect("type checked upstream")
-                    .unwrap_or_default()
-            }
-            "ttl" => s.network.ttl = value.get().expect("type checked upstream"),
             "find-faces" => s.find_faces = value.get().expect("type checked upstream"),
             "replace-background" => {
                 s.replace_background = value.get().expect("type checked upstream")
             }
-            "rtx" => s.rtx = value.get().expect("type checked upstream"),
-            "key-file" => s.key_file = video_glue::path_of(value),
-            "network-simulation" => {
-                s.network_simulation = value
-                    .get::<Option<String>>()
-                    .expect("type checked upstream")
-                    .unwrap_or_default()
-            }
+            "network-simulation" => s.network_simulation = graph::string(value),
             "ssrc" => s.ssrc = value.get().expect("type checked upstream"),
             _ => unimplemented!(),
         }
@@ -218,16 +177,16 @@ impl ObjectImpl for PixelmeetSend {
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
         let s = self.settings.lock().unwrap();
-        match pspec.name() {
+        let name = pspec.name();
+        if let Some(value) = s.shared.get(name) {
+            return value;
+        }
+        match name {
             "host" => s.host.to_value(),
             "port" => u32::from(s.port).to_value(),
             "report-port" => u32::from(s.report_port).to_value(),
-            "multicast-iface" => graph::optional(&s.network.multicast_iface),
-            "ttl" => s.network.ttl.to_value(),
             "find-faces" => s.find_faces.to_value(),
             "replace-background" => s.replace_background.to_value(),
-            "rtx" => s.rtx.to_value(),
-            "key-file" => video_glue::path_value(s.key_file.as_deref()),
             "network-simulation" => graph::optional(&s.network_simulation),
             "ssrc" => self.ssrc.lock().unwrap().unwrap_or(s.ssrc).to_value(),
             _ => unimplemented!(),
@@ -360,12 +319,7 @@ impl ElementImpl for PixelmeetSend {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
-        if transition == gst::StateChange::NullToReady && self.ssrc.lock().unwrap().is_none() {
-            if let Err(e) = self.assemble() {
-                gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e}"));
-                return Err(gst::StateChangeError);
-            }
-        }
+        graph::assemble_once(self, transition, &self.assembled, || self.assemble())?;
         self.parent_change_state(transition)
     }
 }
@@ -378,16 +332,17 @@ impl BinImpl for PixelmeetSend {
 
 impl PixelmeetSend {
     /// Links the graph the settings describe; once, at the first READY.
-    fn assemble(&self) -> Result<(), String> {
+    fn assemble(&self) -> Result<(), glib::BoolError> {
         let s = self.settings.lock().unwrap().clone();
         let guard = self.children.lock().unwrap();
-        let c = match guard.as_ref().expect("made at construction") {
-            Ok(c) => c,
-            Err(e) => return Err(e.to_string()),
-        };
-        let key = s.key_file.as_deref().map(SrtpKey::read).transpose()?;
+        let c = guard
+            .as_ref()
+            .expect("made at construction")
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let key = s.shared.key()?;
         if s.host.is_empty() {
-            return Err("host is empty".into());
+            return Err(glib::bool_error!("host is empty"));
         }
         let obj = self.obj();
         let bin: &gst::Bin = obj.upcast_ref();
@@ -395,7 +350,7 @@ impl PixelmeetSend {
             0 => glib::random_int().max(1),
             n => n,
         };
-        let e = |e: glib::BoolError| e.to_string();
+        let net = &s.shared.network;
 
         // Video: faces, background, codec, payloader.
         let mut video = Vec::new();
@@ -406,31 +361,24 @@ impl PixelmeetSend {
             if wanted {
                 video.push(element);
             } else {
-                bin.remove(element).map_err(e)?;
+                bin.remove(element)?;
             }
         }
         video.extend([&c.encoder, &c.payloader]);
-        gst::Element::link_many(video.iter().copied()).map_err(e)?;
+        gst::Element::link_many(video.iter().copied())?;
         let ghost = obj
             .static_pad("video_sink")
             .and_downcast::<gst::GhostPad>()
             .expect("video_sink");
-        ghost
-            .set_target(video[0].static_pad("sink").as_ref())
-            .map_err(e)?;
+        ghost.set_target(video[0].static_pad("sink").as_ref())?;
         c.payloader
             .set_property("pt", u32::from(video_glue::rtp::DEFAULT_PAYLOAD_TYPE));
         c.payloader.set_property("ssrc", ssrc);
-        if s.rtx {
-            let rtx = graph::make("rtprtxsend", "rtprtxsend").map_err(e)?;
-            rtx.set_property_from_str(
-                "payload-type-map",
-                &format!(
-                    "application/x-rtp-pt-map,{}=(uint){}",
-                    video_glue::rtp::DEFAULT_PAYLOAD_TYPE,
-                    graph::RTX_PAYLOAD_TYPE
-                ),
-            );
+        c.adapt.set_property("ssrc", ssrc);
+        let mut video_out = Tail::new(&c.payloader, "src");
+        if s.shared.rtx {
+            let rtx = graph::make("rtprtxsend", "rtprtxsend")?;
+            rtx.set_property_from_str("payload-type-map", &graph::rtx_payload_map());
             rtx.set_property_from_str(
                 "ssrc-map",
                 &format!(
@@ -439,60 +387,50 @@ impl PixelmeetSend {
                 ),
             );
             rtx.set_property("max-size-time", graph::RTX_KEEP_MS);
-            graph::chain(bin, &[&c.payloader, &rtx]).map_err(e)?;
-            graph::link(&rtx, "src", &c.rtpbin, "send_rtp_sink_0").map_err(e)?;
-        } else {
-            graph::link(&c.payloader, "src", &c.rtpbin, "send_rtp_sink_0").map_err(e)?;
+            bin.add(&rtx)?;
+            video_out = video_out.through(&rtx, "sink", "src")?;
         }
-        let srtp = key
-            .as_ref()
-            .map(|k| k.encoder("srtpenc"))
-            .transpose()
-            .map_err(e)?;
+        video_out.end(&c.rtpbin, "send_rtp_sink_0")?;
+        let srtp = key.as_ref().map(|k| k.encoder("srtpenc")).transpose()?;
         if let Some(enc) = &srtp {
-            bin.add(enc).map_err(e)?;
+            bin.add(enc)?;
         }
         let simulation = if s.network_simulation.is_empty() {
             None
         } else {
-            let netsim = graph::make("netsim", "netsim").map_err(e)?;
+            let netsim = graph::make("netsim", "netsim")?;
             for pair in s.network_simulation.split_whitespace() {
                 let (name, value) = pair
                     .split_once('=')
                     .filter(|(n, _)| netsim.find_property(n).is_some())
                     .ok_or_else(|| {
-                        format!("network-simulation: {pair:?} is not a netsim property=value")
+                        glib::bool_error!(
+                            "network-simulation: {pair:?} is not a netsim property=value"
+                        )
                     })?;
                 netsim.set_property_from_str(name, value);
             }
-            bin.add(&netsim).map_err(e)?;
+            bin.add(&netsim)?;
             Some(netsim)
         };
 
-        let session = |id: u32,
-                       payloader: &gst::Element,
-                       port: u16,
-                       report_port: u16|
-         -> Result<(), String> {
-            if id != graph::VIDEO_SESSION {
-                graph::link(payloader, "src", &c.rtpbin, &format!("send_rtp_sink_{id}"))
-                    .map_err(e)?;
-            }
+        let session = |id: u32, port: u16, report_port: u16| -> Result<(), glib::BoolError> {
             // RTP and RTCP out, through srtpenc when there is a key (and netsim for video tests).
             for (kind, port) in [("rtp", port), ("rtcp", port + graph::RTCP_OFFSET)] {
-                let sink = graph::udp_sink(&format!("{kind}_out_{id}"), &s.host, port, &s.network)
-                    .map_err(e)?;
-                bin.add(&sink).map_err(e)?;
-                let mut from = (c.rtpbin.clone(), format!("send_{kind}_src_{id}"));
+                let sink = graph::udp_sink(&format!("{kind}_out_{id}"), &s.host, port, net)?;
+                bin.add(&sink)?;
+                let mut out = Tail::new(&c.rtpbin, &format!("send_{kind}_src_{id}"));
                 if let (Some(netsim), "rtp", graph::VIDEO_SESSION) = (&simulation, kind, id) {
-                    graph::link(&from.0, &from.1, netsim, "sink").map_err(e)?;
-                    from = (netsim.clone(), "src".into());
+                    out = out.through(netsim, "sink", "src")?;
                 }
                 if let Some(enc) = &srtp {
-                    graph::link(&from.0, &from.1, enc, &format!("{kind}_sink_{id}")).map_err(e)?;
-                    from = (enc.clone(), format!("{kind}_src_{id}"));
+                    out = out.through(
+                        enc,
+                        &format!("{kind}_sink_{id}"),
+                        &format!("{kind}_src_{id}"),
+                    )?;
                 }
-                graph::link(&from.0, &from.1, &sink, "sink").map_err(e)?;
+                out.end(&sink, "sink")?;
             }
             if report_port == 0 {
                 return Ok(());
@@ -501,48 +439,35 @@ impl PixelmeetSend {
             let address = if graph::is_multicast(&s.host) {
                 s.host.as_str()
             } else {
-                "0.0.0.0"
-            };
-            let caps = match key {
-                Some(_) => gst::Caps::new_empty_simple("application/x-srtcp"),
-                None => graph::rtcp_caps(),
+                graph::ANY_ADDRESS
             };
             let reports = graph::udp_source(
                 &format!("reports_in_{id}"),
                 address,
                 report_port,
-                &caps,
-                &s.network,
-            )
-            .map_err(e)?;
-            bin.add(&reports).map_err(e)?;
-            let mut from = (reports.clone(), "src".to_string());
+                &graph::rtcp_caps(key.is_some()),
+                net,
+            )?;
+            bin.add(&reports)?;
+            let mut reports = Tail::new(&reports, "src");
             if let Some(k) = &key {
-                let dec = k.decoder(&format!("srtpdec_{id}")).map_err(e)?;
-                bin.add(&dec).map_err(e)?;
-                graph::link(&reports, "src", &dec, "rtcp_sink").map_err(e)?;
-                from = (dec, "rtcp_src".into());
+                let dec = k.decoder(&format!("srtpdec_{id}"))?;
+                bin.add(&dec)?;
+                reports = reports.through(&dec, "rtcp_sink", "rtcp_src")?;
             }
             if id == graph::VIDEO_SESSION {
-                graph::link(&from.0, &from.1, &c.adapt, "sink").map_err(e)?;
-                from = (c.adapt.clone(), "src".into());
+                reports = reports.through(&c.adapt, "sink", "src")?;
             }
-            graph::link(&from.0, &from.1, &c.rtpbin, &format!("recv_rtcp_sink_{id}")).map_err(e)
+            reports.end(&c.rtpbin, &format!("recv_rtcp_sink_{id}"))
         };
-        session(graph::VIDEO_SESSION, &c.payloader, s.port, s.report_port)?;
-        c.adapt.set_property("ssrc", ssrc);
+        session(graph::VIDEO_SESSION, s.port, s.report_port)?;
         if let Some(audio) = self.audio.lock().unwrap().as_ref() {
             audio.payloader.set_property("ssrc", ssrc.wrapping_add(1));
-            let report_port = if s.report_port == 0 {
-                0
-            } else {
-                s.report_port + graph::AUDIO_REPORT_OFFSET
-            };
+            Tail::new(&audio.payloader, "src").end(&c.rtpbin, "send_rtp_sink_1")?;
             session(
                 graph::AUDIO_SESSION,
-                &audio.payloader,
                 s.port + graph::AUDIO_RTP_OFFSET,
-                report_port,
+                graph::audio_report_port(s.report_port),
             )?;
         }
         graph::report_often(&c.rtpbin);

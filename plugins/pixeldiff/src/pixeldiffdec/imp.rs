@@ -127,21 +127,7 @@ impl ElementImpl for PixeldiffDec {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let sink = gst::PadTemplate::new(
-                "sink",
-                gst::PadDirection::Sink,
-                gst::PadPresence::Always,
-                &crate::pixeldiff_caps_template(),
-            )
-            .expect("valid sink template");
-            let src = gst::PadTemplate::new(
-                "src",
-                gst::PadDirection::Src,
-                gst::PadPresence::Always,
-                &raw_caps(),
-            )
-            .expect("valid src template");
-            vec![src, sink]
+            video_glue::src_and_sink_templates(&raw_caps(), &crate::pixeldiff_caps_template())
         });
         PAD_TEMPLATES.as_ref()
     }

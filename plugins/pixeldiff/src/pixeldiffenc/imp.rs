@@ -13,35 +13,17 @@ use pixeldiff_codec as codec;
 use crate::stats::{counter_properties, interval_property, Counters, DEFAULT_STATS_INTERVAL};
 use crate::{raw_caps, video_format_to_pixel};
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstPixeldiffRoiMode")]
-pub enum RoiMode {
-    #[enum_value(name = "Off: face regions are ignored", nick = "off")]
-    Off = 0,
-    #[enum_value(
-        name = "Prioritize: face blocks first, at finer quality, never averaged",
-        nick = "prioritize"
-    )]
-    Prioritize = 1,
-    #[enum_value(
-        name = "Only: blocks outside face regions are never sent",
-        nick = "only"
-    )]
-    Only = 2,
-}
+video_glue::property_enums! {
+    pub enum RoiMode: "GstPixeldiffRoiMode" {
+        Off = 0, "off", "Off: face regions are ignored";
+        Prioritize = 1, "prioritize", "Prioritize: face blocks first, at finer quality, never averaged";
+        Only = 2, "only", "Only: blocks outside face regions are never sent";
+    }
 
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
-#[repr(u32)]
-#[enum_type(name = "GstPixeldiffNoRoiAction")]
-pub enum NoRoiAction {
-    #[enum_value(name = "Send: code the frame as usual", nick = "send")]
-    Send = 0,
-    #[enum_value(
-        name = "Skip: send an empty frame (no video, audio goes on)",
-        nick = "skip"
-    )]
-    Skip = 1,
+    pub enum NoRoiAction: "GstPixeldiffNoRoiAction" {
+        Send = 0, "send", "Send: code the frame as usual";
+        Skip = 1, "skip", "Skip: send an empty frame (no video, audio goes on)";
+    }
 }
 
 /// The element's settings: the codec's own (its defaults are the properties' defaults, written
@@ -296,21 +278,7 @@ impl ElementImpl for PixeldiffEnc {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let sink = gst::PadTemplate::new(
-                "sink",
-                gst::PadDirection::Sink,
-                gst::PadPresence::Always,
-                &raw_caps(),
-            )
-            .expect("valid sink template");
-            let src = gst::PadTemplate::new(
-                "src",
-                gst::PadDirection::Src,
-                gst::PadPresence::Always,
-                &crate::pixeldiff_caps_template(),
-            )
-            .expect("valid src template");
-            vec![src, sink]
+            video_glue::src_and_sink_templates(&crate::pixeldiff_caps_template(), &raw_caps())
         });
         PAD_TEMPLATES.as_ref()
     }

@@ -52,21 +52,10 @@ impl ElementImpl for RtpPixeldiffPay {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let sink = gst::PadTemplate::new(
-                "sink",
-                gst::PadDirection::Sink,
-                gst::PadPresence::Always,
+            video_glue::src_and_sink_templates(
+                &rtp_caps_template(),
                 &crate::pixeldiff_caps_template(),
             )
-            .expect("valid sink template");
-            let src = gst::PadTemplate::new(
-                "src",
-                gst::PadDirection::Src,
-                gst::PadPresence::Always,
-                &rtp_caps_template(),
-            )
-            .expect("valid src template");
-            vec![src, sink]
         });
         PAD_TEMPLATES.as_ref()
     }
