@@ -639,33 +639,14 @@ the codec's PSNR range of the codec's ms/frame at that PSNR (log-interpolated) /
 }
 
 fn main() -> ExitCode {
-    let opts = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("pixeldiff-bench: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&opts) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("pixeldiff-bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    pixelmeet_bench::bench_main("pixeldiff-bench", USAGE, parse_args, run)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
-    }
+    use pixelmeet_bench::words as args;
 
     #[test]
     fn parses_options() {

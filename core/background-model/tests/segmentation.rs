@@ -28,16 +28,6 @@ fn segment(model: &mut BackgroundModel, frame: &mut [u8], person: Option<&Person
         .clone()
 }
 
-fn person_at(x: f32) -> Person {
-    Person {
-        x,
-        y: 50.0,
-        size: 36.0,
-        skin: 170,
-        shirt: [70, 150, 110],
-    }
-}
-
 #[test]
 fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     let mut scene = Room::new(W, H);
@@ -53,7 +43,7 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
     }
     let mut walking = Vec::new();
     for k in 0..30 {
-        let p = person_at(140.0 - k as f32 * 2.0);
+        let p = Person::small_at(140.0 - k as f32 * 2.0);
         let (mut f, truth) = scene.frame(&[p], 1.0);
         walking.push(iou(
             &segment(&mut model, &mut f, Some(&p)).data,
@@ -61,7 +51,7 @@ fn a_person_walking_in_sitting_still_and_an_exposure_step() {
         ));
     }
     // Still for 300 frames (10 s): no fading, no flicker.
-    let p = person_at(80.0);
+    let p = Person::small_at(80.0);
     let mut still = Vec::new();
     let mut previous: Option<Gray> = None;
     let mut changed_pixels = 0;
@@ -125,7 +115,7 @@ fn without_the_prior_a_moving_person_is_still_found() {
     }
     let mut scores = Vec::new();
     for k in 0..40 {
-        let p = person_at(40.0 + k as f32 * 2.0);
+        let p = Person::small_at(40.0 + k as f32 * 2.0);
         let (mut f, truth) = scene.frame(&[p], 1.0);
         // The model alone: no face information.
         let layout = PictureLayout::i420(W as u32, H as u32);

@@ -21,6 +21,39 @@ pub struct Person {
 }
 
 impl Person {
+    /// The owner of the owner-mode tests, in a 640x480 frame: lighter skin, green shirt.
+    pub fn owner() -> Self {
+        Self {
+            x: 200.0,
+            y: 200.0,
+            size: 130.0,
+            skin: 190,
+            shirt: [70, 170, 110],
+        }
+    }
+
+    /// The stranger beside [`owner`](Self::owner): darker skin, purple shirt.
+    pub fn stranger() -> Self {
+        Self {
+            x: 450.0,
+            y: 210.0,
+            size: 120.0,
+            skin: 150,
+            shirt: [150, 90, 200],
+        }
+    }
+
+    /// A small person (36-pixel face) at column `x` of a 128-high test room.
+    pub fn small_at(x: f32) -> Self {
+        Self {
+            x,
+            y: 50.0,
+            size: 36.0,
+            skin: 170,
+            shirt: [70, 150, 110],
+        }
+    }
+
     /// Where a detector puts this face (measured: the box sits a little low and wider than
     /// the oval).
     pub fn face_box(&self) -> Rect {

@@ -84,33 +84,13 @@ fn oracle(people: &[Person], d: &Detection) -> Option<Descriptor> {
     Some(Descriptor(v))
 }
 
-fn owner_look() -> Person {
-    Person {
-        x: 200.0,
-        y: 200.0,
-        size: 130.0,
-        skin: 190,
-        shirt: [70, 170, 110],
-    }
-}
-
-fn stranger_look() -> Person {
-    Person {
-        x: 450.0,
-        y: 210.0,
-        size: 120.0,
-        skin: 150,
-        shirt: [150, 90, 200],
-    }
-}
-
 #[test]
 fn drawn_faces_are_found_where_they_are() {
     let mut run = Run::new(1);
     for size in [100.0, 150.0, 220.0] {
         let person = Person {
             size,
-            ..owner_look()
+            ..Person::owner()
         };
         run.tracker = Tracker::new();
         let faces = run.step(&[person], &TrackerSettings::default());
@@ -131,7 +111,7 @@ fn a_still_face_keeps_its_id_and_its_box_does_not_jitter() {
     let mut xs = Vec::new();
     let mut ids = Vec::new();
     for _ in 0..40 {
-        let faces = run.step(&[owner_look()], &settings);
+        let faces = run.step(&[Person::owner()], &settings);
         assert_eq!(faces.reported.len(), 1);
         xs.push(faces.reported[0].rect.x);
         ids.push(faces.reported[0].id);
@@ -155,7 +135,7 @@ fn boxes_follow_motion_between_detections() {
         let person = Person {
             x: 150.0 + 5.0 * i as f32,
             y: 200.0 + 1.5 * i as f32,
-            ..owner_look()
+            ..Person::owner()
         };
         let faces = run.step(&[person], &settings);
         assert_eq!(faces.reported.len(), 1, "frame {i}");
@@ -173,13 +153,16 @@ fn boxes_follow_motion_between_detections() {
 fn short_misses_are_bridged_and_long_ones_are_not() {
     let mut run = Run::new(1);
     let settings = TrackerSettings::default();
-    let first = run.step(&[owner_look()], &settings).reported[0].id;
-    run.step(&[owner_look()], &settings);
+    let first = run.step(&[Person::owner()], &settings).reported[0].id;
+    run.step(&[Person::owner()], &settings);
     for _ in 0..8 {
         let faces = run.step(&[], &settings);
         assert_eq!(faces.reported.len(), 1, "a short miss keeps the face");
     }
-    assert_eq!(run.step(&[owner_look()], &settings).reported[0].id, first);
+    assert_eq!(
+        run.step(&[Person::owner()], &settings).reported[0].id,
+        first
+    );
     let mut gone_after = None;
     for i in 0..30 {
         if run.step(&[], &settings).reported.is_empty() && gone_after.is_none() {
@@ -187,7 +170,10 @@ fn short_misses_are_bridged_and_long_ones_are_not() {
         }
     }
     assert_eq!(gone_after, Some(settings.max_missed_frames as usize));
-    assert_ne!(run.step(&[owner_look()], &settings).reported[0].id, first);
+    assert_ne!(
+        run.step(&[Person::owner()], &settings).reported[0].id,
+        first
+    );
 }
 
 #[test]
@@ -204,7 +190,7 @@ fn owner_keeps_the_id_when_a_second_person_crosses_and_the_stranger_is_never_rep
         let t = i as f32;
         let owner = Person {
             x: 150.0 + 3.0 * t,
-            ..owner_look()
+            ..Person::owner()
         };
         let mut people = vec![owner];
         // The stranger walks in from the right after 20 frames, crosses in front of the
@@ -212,7 +198,7 @@ fn owner_keeps_the_id_when_a_second_person_crosses_and_the_stranger_is_never_rep
         if i >= 20 {
             people.push(Person {
                 x: 600.0 - 4.0 * (t - 20.0),
-                ..stranger_look()
+                ..Person::stranger()
             });
         }
         let faces = run.step(&people, &settings);
@@ -258,7 +244,7 @@ fn an_owner_who_leaves_is_found_again_and_a_stranger_in_their_place_is_never_rep
     let mut owner_id = None;
     for _ in 0..10 {
         owner_id = run
-            .step(&[owner_look()], &settings)
+            .step(&[Person::owner()], &settings)
             .reported
             .first()
             .map(|f| f.id);
@@ -268,7 +254,7 @@ fn an_owner_who_leaves_is_found_again_and_a_stranger_in_their_place_is_never_rep
     // The owner leaves and, from the next frame on, a stranger sits where the owner was.
     let stranger = Person {
         x: 200.0,
-        ..stranger_look()
+        ..Person::stranger()
     };
     for i in 0..40 {
         let faces = run.step(&[stranger], &settings);
@@ -282,7 +268,7 @@ fn an_owner_who_leaves_is_found_again_and_a_stranger_in_their_place_is_never_rep
     // The owner comes back on the other side.
     let back = Person {
         x: 480.0,
-        ..owner_look()
+        ..Person::owner()
     };
     let mut found = false;
     for _ in 0..10 {
@@ -308,7 +294,7 @@ fn without_identity_owner_mode_masks_every_face() {
         mode: Mode::Owner,
         ..Default::default()
     };
-    let data = picture(&[owner_look()], 0);
+    let data = picture(&[Person::owner()], 0);
     let l = PictureLayout::i420(W as u32, H as u32);
     let (y, rest) = data.split_at(W * H);
     let (u, v) = rest.split_at(W * H / 4);
@@ -335,11 +321,11 @@ fn an_owner_photo_decides_over_the_largest_face_and_survives_a_turn_in_all_mode(
         mode: Mode::Owner,
         ..Default::default()
     };
-    let owner = owner_look();
+    let owner = Person::owner();
     // The stranger is the larger face: enrol-largest would take them.
     let stranger = Person {
         size: 150.0,
-        ..stranger_look()
+        ..Person::stranger()
     };
     let photo = oracle(
         &[owner],

@@ -27,16 +27,6 @@ fn harness(props: &[(&str, &str)], format: &str) -> gst_check::Harness {
     h
 }
 
-fn person_at(x: f32) -> Person {
-    Person {
-        x,
-        y: 50.0,
-        size: 36.0,
-        skin: 170,
-        shirt: [70, 150, 110],
-    }
-}
-
 /// An I420 frame (A420 with an opaque alpha plane when `alpha`) as a buffer at frame `n`,
 /// with a face ROI meta per person, shaped as faceroi attaches it.
 fn buffer(i420: Vec<u8>, people: &[Person], n: u64, alpha: bool) -> gst::Buffer {
@@ -104,10 +94,14 @@ fn model_finds_the_person_stays_steady_and_ignores_an_exposure_step() {
         assert!(mask.iter().all(|&m| m == 0), "an empty room is background");
     }
     let walking: Vec<f64> = (0..30)
-        .map(|k| run(&[person_at(140.0 - 2.0 * k as f32)], 1.0).0)
+        .map(|k| run(&[Person::small_at(140.0 - 2.0 * k as f32)], 1.0).0)
         .collect();
-    let still: Vec<f64> = (0..150).map(|_| run(&[person_at(80.0)], 1.0).0).collect();
-    let stepped: Vec<f64> = (0..30).map(|_| run(&[person_at(80.0)], 1.2).0).collect();
+    let still: Vec<f64> = (0..150)
+        .map(|_| run(&[Person::small_at(80.0)], 1.0).0)
+        .collect();
+    let stepped: Vec<f64> = (0..30)
+        .map(|_| run(&[Person::small_at(80.0)], 1.2).0)
+        .collect();
     assert!(mean(&walking[5..]) >= 0.85, "walking in: {walking:?}");
     assert!(mean(&still) >= 0.9, "still: {}", mean(&still));
     assert!(
@@ -125,7 +119,7 @@ fn colour_replaces_the_background_and_keeps_the_person() {
     // Opaque pure blue: Y 41, Cb 240, Cr 111 in 8-bit BT.601.
     let mut h = harness(&[("color", "0xff0000ff"), ("feather", "0")], "I420");
     let mut room = Room::new(W, H);
-    let p = person_at(80.0);
+    let p = Person::small_at(80.0);
     let mut last = None;
     for n in 0..40 {
         let people: &[Person] = if n < 20 { &[] } else { &[p] };
@@ -272,7 +266,7 @@ fn roi_silhouette_follows_the_face() {
     );
     let mut room = Room::new(W, H);
     for x in [50.0, 110.0] {
-        let p = person_at(x);
+        let p = Person::small_at(x);
         let (frame, _) = room.frame(&[p], 1.0);
         let out = h
             .push_and_pull(buffer(frame.clone(), &[p], 0, false))
@@ -377,7 +371,7 @@ fn behind_faceroi_the_face_leads_the_mask() {
     );
     h.set_src_caps(raw_caps("I420", W as u32, H as u32));
     let mut room = Room::new(W, H);
-    let p = person_at(80.0);
+    let p = Person::small_at(80.0);
     let (frame, truth) = room.frame(&[p], 1.0);
     let out = h.push_and_pull(buffer(frame, &[], 0, false)).unwrap();
     let y = plane(&out, 0..LUMA);
@@ -398,7 +392,7 @@ fn behind_faceroi_the_face_leads_the_mask() {
 fn neural_keeps_people_in_view_from_the_first_frame() {
     let mut h = harness(&[("output-mask", "true")], "A420");
     let mut room = Room::new(W, H);
-    let p = person_at(80.0);
+    let p = Person::small_at(80.0);
     for n in 0..5 {
         let (frame, truth) = room.frame(&[p], 1.0);
         let out = h.push_and_pull(buffer(frame, &[p], n, true)).unwrap();
