@@ -127,9 +127,45 @@ parse_options() {
     esac
     shift
   done
-  case "$size" in *x*) width=${size%x*} height=${size#*x} ;; *) die "--size wants WxH" ;; esac
-  for v in width height fps quality bitrate latency seconds port slot participants ttl; do
-    [[ ${!v} =~ ^[0-9]+$ ]] || die "--$v wants a whole number, not '${!v}'"
+  # Every value ends up in a gst-launch description or in shell arithmetic: each is checked for
+  # what it is before anything runs.
+  [[ $size =~ ^([0-9]+)x([0-9]+)$ ]] || die "--size wants WxH, not '$size'"
+  width=${BASH_REMATCH[1]} height=${BASH_REMATCH[2]}
+  whole --size "$width" 16 4096
+  whole --size "$height" 16 4096
+  whole --fps "$fps" 1 60
+  whole --quality "$quality" 0 100
+  whole --bitrate "$bitrate" 1 1000000
+  whole --latency "$latency" 0 10000
+  whole --seconds "$seconds" 0 86400
+  whole --participants "$participants" 1 100
+  whole --slot "$slot" 0 99
+  whole --ttl "$ttl" 1 255
+  whole --port "$port" 1 65535
+  [ -n "$listen" ] || listen=$port
+  whole --listen "$listen" 1 65535
+  # A participant's ports run up to base + 10 x participants + 5.
+  local top_port=$(( (port > listen ? port : listen) + 10 * participants + 5 ))
+  [ "$top_port" -le 65535 ] || die "--port/--listen too high for $participants participants (ports up to $top_port)"
+  host_name --host "$host"
+  if [ -n "$relay" ]; then
+    [[ $relay == *:* ]] || die "--relay wants HOST:PORT, not '$relay'"
+    host_name --relay "${relay%:*}"
+    whole --relay "${relay##*:}" 1 65535
+  fi
+  if [ -n "$multicast" ]; then
+    [[ $multicast =~ ^2(2[4-9]|3[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$ || $multicast =~ ^[fF][fF][0-9A-Fa-f:]+$ ]] ||
+      die "--multicast wants a multicast group (224.0.0.0 to 239.255.255.255, or ff..::), not '$multicast'"
+  fi
+  [ -z "$iface" ] || [[ $iface =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || die "--iface wants a network interface name, not '$iface'"
+  [[ $pattern =~ ^[a-z0-9-]{1,32}$ ]] || die "--pattern wants a videotestsrc pattern name, not '$pattern'"
+  [ -z "$netsim" ] || [[ $netsim =~ ^[a-z-]+=[0-9.]+( [a-z-]+=[0-9.]+)*$ ]] ||
+    die "--netsim wants netsim properties as name=number ..., not '$netsim'"
+  local f
+  for f in --file:"$video_file" --owner-photo:"$owner_photo" --share-camera:"$share_camera" \
+    --camera-shm:"$camera_shm" --key-file:"$key_file" --make-key:"$make_key" \
+    --background:"${background#image:}" DEVICE:"${DEVICE:-}"; do
+    file_path "${f%%:*}" "${f#*:}"
   done
   case "$no_face" in pass|drop|blank) ;; *) die "--no-face wants pass, drop or blank" ;; esac
   if [ -n "$video_file" ]; then
@@ -145,13 +181,31 @@ parse_options() {
     image:*) [ -r "${background#image:}" ] || die "cannot read the background picture ${background#image:}" ;;
     *) die "--background wants color, blur, freeze, image:FILE or none" ;;
   esac
-  [ -n "$listen" ] || listen=$port
-  [[ $listen =~ ^[0-9]+$ ]] || die "--listen wants a port number"
   [ "$slot" -lt "$participants" ] || die "--slot must be below --participants"
   if [ -n "$make_key" ]; then
     write_key "$make_key"
     exit 0
   fi
+}
+
+# A whole number from min to max, written plainly (no sign, no leading zero, which shell
+# arithmetic would read as octal).
+whole() { # option value min max
+  if ! [[ $2 =~ ^(0|[1-9][0-9]{0,8})$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+    die "$1 wants a whole number from $3 to $4, not '$2'"
+  fi
+}
+
+# An IPv4 or IPv6 address or a host name: nothing a gst-launch description would read as more.
+host_name() { # option value
+  [[ $2 =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$ || $2 =~ ^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$ ]] ||
+    die "$1 wants an address or a host name, not '$2'"
+}
+
+# A file name goes into the description in double quotes: it may not end them.
+file_path() { # option value
+  [[ $2 != *[\"\\]* && $2 != *[[:cntrl:]]* ]] ||
+    die "$1: file names with double quotes, backslashes or control characters are not taken"
 }
 
 # Build the plugins once and make GStreamer find them. Installs what is missing.
@@ -221,14 +275,14 @@ video_source() {
     echo "filesrc location=\"$video_file\" ! decodebin ! videoconvert ! videoscale ! videorate ! $raw"
   elif [ -n "$camera_shm" ]; then
     [ -S "$camera_shm" ] || die "no shared camera at $camera_shm (start one with --share-camera $camera_shm)"
-    echo "shmsrc socket-path=$camera_shm is-live=true do-timestamp=true ! $raw ! queue max-size-buffers=2 leaky=downstream"
+    echo "shmsrc socket-path=\"$camera_shm\" is-live=true do-timestamp=true ! $raw ! queue max-size-buffers=2 leaky=downstream"
   elif [ -e "$device" ]; then
-    echo "v4l2src device=$device ! videoconvert ! videoscale ! videorate ! $raw"
+    echo "v4l2src device=\"$device\" ! videoconvert ! videoscale ! videorate ! $raw"
   else
     echo "videotestsrc is-live=true pattern=$pattern ! timeoverlay ! videoconvert ! $raw"
   fi
   if [ -n "$share_camera" ]; then
-    echo "! tee name=camera camera. ! queue leaky=downstream max-size-buffers=2 ! shmsink socket-path=$share_camera shm-size=$((width * height * 8)) wait-for-connection=false sync=false camera. ! queue max-size-buffers=2 leaky=downstream"
+    echo "! tee name=camera camera. ! queue leaky=downstream max-size-buffers=2 ! shmsink socket-path=\"$share_camera\" shm-size=$((width * height * 8)) wait-for-connection=false sync=false camera. ! queue max-size-buffers=2 leaky=downstream"
   fi
 }
 
@@ -314,8 +368,10 @@ run_pipeline() { # description
   # its EOS, so it is killed 2 s later.
   if [ "$seconds" -gt 0 ]; then timeout_cmd=(timeout -k 2 -s INT "$seconds"); fi
   set +e
-  # shellcheck disable=SC2086
-  "${timeout_cmd[@]}" gst-launch-1.0 -m -e $(echo "$desc" | tr '\n' ' ') 2>&1 |
+  # Words split at white space without globbing; gst-launch joins them again.
+  local words
+  read -r -a words <<<"$(echo "$desc" | tr '\n' ' ')"
+  "${timeout_cmd[@]}" gst-launch-1.0 -m -e "${words[@]}" 2>&1 |
     awk -v raw="$(raw_kbps)" -v verbose="$verbose" -f "$here/stats.awk"
   local rc=${PIPESTATUS[0]}
   set -e

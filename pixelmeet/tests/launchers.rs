@@ -274,3 +274,116 @@ fn a_restarted_sender_is_shown_again() {
         "the restarted sender is not shown: {shown_late:?}\n{received}"
     );
 }
+
+/// Values that would reach shell arithmetic or the gst-launch description as more than a value
+/// are refused with the option's name, before anything runs: nothing of them is executed.
+#[test]
+fn shell_and_pipeline_injection_in_any_option_is_refused() {
+    let marker = std::env::temp_dir().join(format!("pixelmeet-injected-{}", std::process::id()));
+    let m = marker.display().to_string();
+    let touch = format!("$(touch {m})");
+    let attempts: Vec<(&str, Vec<String>, &str)> = vec![
+        (
+            "send",
+            vec![
+                "--host".into(),
+                format!("127.0.0.1 ! filesink location={m}"),
+            ],
+            "--host",
+        ),
+        (
+            "send",
+            vec!["--port".into(), format!("5000{touch}")],
+            "--port",
+        ),
+        ("send", vec!["--listen".into(), "08".into()], "--listen"),
+        (
+            "send",
+            vec!["--bitrate".into(), format!("a[{touch}]")],
+            "--bitrate",
+        ),
+        (
+            "send",
+            vec![
+                "--netsim".into(),
+                format!("drop-probability=0 ! filesink location={m}"),
+            ],
+            "--netsim",
+        ),
+        (
+            "send",
+            vec!["--pattern".into(), format!("ball ! filesink location={m}")],
+            "--pattern",
+        ),
+        (
+            "send",
+            vec!["--iface".into(), "lo ! fakesink".into()],
+            "--iface",
+        ),
+        (
+            "send",
+            vec!["--file".into(), format!("x\" ! filesink location=\"{m}")],
+            "--file",
+        ),
+        (
+            "send",
+            vec!["--relay".into(), format!("127.0.0.1:7000{touch}")],
+            "--relay",
+        ),
+        (
+            "send",
+            vec![
+                "--multicast".into(),
+                format!("239.1.1.1 ! filesink location={m}"),
+            ],
+            "--multicast",
+        ),
+        (
+            "call",
+            vec!["--slot".into(), format!("a[{touch}]")],
+            "--slot",
+        ),
+        (
+            "receive",
+            vec!["--latency".into(), format!("50{touch}")],
+            "--latency",
+        ),
+        (
+            "relay",
+            vec![
+                "--participants".into(),
+                format!("127.0.0.1:a[{touch}],127.0.0.1:6000"),
+            ],
+            "--participants",
+        ),
+        (
+            "relay",
+            vec![
+                "--participants".into(),
+                "127.0.0.1:6000,127.0.0.1:6100".into(),
+                "--port".into(),
+                format!("7000{touch}"),
+            ],
+            "--port",
+        ),
+    ];
+    for (name, args, option) in attempts {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let child = launcher(name, &args);
+        let out = child.wait_with_output().expect("launcher ends");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {err}");
+        assert!(
+            err.contains(option),
+            "{name} {args:?} does not name {option}: {err}"
+        );
+        assert!(
+            !err.contains("Setting pipeline"),
+            "{name} {args:?} ran a pipeline: {err}"
+        );
+        assert!(
+            !marker.exists(),
+            "{name} {args:?} executed what it was given"
+        );
+    }
+}
