@@ -94,12 +94,13 @@ fn unchanged_frames_converge_to_empty_frames() {
 fn force_key_unit_makes_the_next_buffer_a_keyframe() {
     init();
     let caps = raw_caps("I420", 64, 48);
-    let frames = test_frames("ball", &caps, 6);
+    // 20 frames at 30 fps: the request comes 667 ms in, past min-force-key-unit-interval.
+    let frames = test_frames("ball", &caps, 21);
     let mut h = gst_check::Harness::new("pixeldiffenc");
     h.set_src_caps(caps);
     let first = h.push_and_pull(frames[0].clone()).unwrap();
     assert!(!first.flags().contains(gst::BufferFlags::DELTA_UNIT));
-    for f in &frames[1..3] {
+    for f in &frames[1..20] {
         let b = h.push_and_pull(f.clone()).unwrap();
         assert!(b.flags().contains(gst::BufferFlags::DELTA_UNIT));
         let map = b.map_readable().unwrap();
@@ -110,12 +111,51 @@ fn force_key_unit_makes_the_next_buffer_a_keyframe() {
             .all_headers(true)
             .build()
     ));
-    let key = h.push_and_pull(frames[3].clone()).unwrap();
+    let key = h.push_and_pull(frames[20].clone()).unwrap();
     assert!(!key.flags().contains(gst::BufferFlags::DELTA_UNIT));
     let map = key.map_readable().unwrap();
     assert!(ChunkHeader::parse(&map).unwrap().keyframe);
     let keyframes: u64 = h.element().unwrap().property("keyframes");
     assert_eq!(keyframes, 2);
+}
+
+/// A keyframe request before each of 30 frames (one second of stream time): by default the
+/// encoder makes a keyframe at most every 500 ms; with the interval at 0, one per request.
+#[test]
+fn keyframe_requests_are_rate_limited_in_stream_time() {
+    init();
+    let caps = raw_caps("I420", 64, 48);
+    let frames = test_frames("ball", &caps, 30);
+    let keyframes = |interval: Option<u64>| {
+        let mut h = gst_check::Harness::new("pixeldiffenc");
+        if let Some(ns) = interval {
+            h.element()
+                .unwrap()
+                .set_property("min-force-key-unit-interval", ns);
+        }
+        h.set_src_caps(caps.clone());
+        let mut keys = 0;
+        for f in &frames {
+            h.push_upstream_event(
+                gst_video::UpstreamForceKeyUnitEvent::builder()
+                    .all_headers(true)
+                    .build(),
+            );
+            let b = h.push_and_pull(f.clone()).unwrap();
+            keys += !b.flags().contains(gst::BufferFlags::DELTA_UNIT) as u32;
+        }
+        keys
+    };
+    let limited = keyframes(None);
+    assert!(
+        (2..=3).contains(&limited),
+        "{limited} keyframes for 30 requests in 1 s"
+    );
+    assert_eq!(
+        keyframes(Some(0)),
+        30,
+        "without a limit every request is one"
+    );
 }
 
 #[test]

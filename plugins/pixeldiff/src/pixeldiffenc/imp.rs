@@ -108,7 +108,17 @@ impl ObjectSubclass for PixeldiffEnc {
     type ParentType = gst_video::VideoEncoder;
 }
 
+/// Keyframes made on request are at least this far apart in stream time, so a burst of picture
+/// loss requests (or forged ones) costs one keyframe per interval, not one each.
+pub const MIN_FORCE_KEY_UNIT_INTERVAL: gst::ClockTime = gst::ClockTime::from_mseconds(500);
+
 impl ObjectImpl for PixeldiffEnc {
+    fn constructed(&self) {
+        self.parent_constructed();
+        self.obj()
+            .set_min_force_key_unit_interval(MIN_FORCE_KEY_UNIT_INTERVAL);
+    }
+
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             let d = codec::EncoderSettings::default();
