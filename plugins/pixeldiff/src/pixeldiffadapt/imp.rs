@@ -11,7 +11,7 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use super::controller::{report_blocks, Feedback, LossController};
+use super::controller::{report_blocks, Feedback, LossController, ReportBlock};
 use crate::stats::{post, read_only_f64, read_only_u64};
 
 const DEFAULT_MIN_BITRATE: u32 = 100;
@@ -40,12 +40,17 @@ impl Default for Settings {
 
 /// Receivers whose last report is kept (a meeting has a few; more is a forged flood).
 const MAX_REPORTERS: usize = 256;
+/// How far behind the payloader's last sequence number a report may be and still be about
+/// packets we sent: several seconds of video at any rate a meeting uses.
+const MAX_REPORT_LAG_PACKETS: u32 = 8192;
 
 struct State {
     controller: LossController,
     epoch: Instant,
     encoder: glib::WeakRef<gst::Element>,
+    payloader: glib::WeakRef<gst::Element>,
     reports: u64,
+    ignored: u64,
     loss_percent: f64,
     /// Highest sequence number each receiver reported last, by reporter SSRC.
     highest_seq: HashMap<u32, u32>,
@@ -124,6 +129,11 @@ impl ObjectImpl for PixeldiffAdapt {
                     "Reports",
                     "Receiver reports acted on since start",
                 ),
+                read_only_u64(
+                    "reports-ignored",
+                    "Reports ignored",
+                    "Report blocks about our stream not acted on: a reporter's first, or about packets never sent",
+                ),
             ]
         });
         PROPERTIES.as_ref()
@@ -162,6 +172,7 @@ impl ObjectImpl for PixeldiffAdapt {
                 .to_value(),
             "loss-percent" => state.as_ref().map_or(0.0, |st| st.loss_percent).to_value(),
             "reports" => state.as_ref().map_or(0, |st| st.reports).to_value(),
+            "reports-ignored" => state.as_ref().map_or(0, |st| st.ignored).to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -225,7 +236,9 @@ impl BaseTransformImpl for PixeldiffAdapt {
             ),
             epoch: Instant::now(),
             encoder: glib::WeakRef::new(),
+            payloader: glib::WeakRef::new(),
             reports: 0,
+            ignored: 0,
             loss_percent: 0.0,
             highest_seq: HashMap::new(),
         });
@@ -246,14 +259,18 @@ impl BaseTransformImpl for PixeldiffAdapt {
             let map = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
             report_blocks(&map)
         };
-        // The worst receiver decides.
-        let Some(worst) = blocks
-            .iter()
+        // With the payloader known, a block must be about packets it sent: a forger that does
+        // not see the stream cannot tell its (random) sequence numbers.
+        let sent_seq = self
+            .nearest("rtppixeldiffpay", None, |s| &mut s.payloader)
+            .map(|p| p.property::<u32>("seqnum"));
+        let about_us: Vec<ReportBlock> = blocks
+            .into_iter()
             .filter(|b| ssrc == 0 || b.ssrc == ssrc)
-            .max_by_key(|b| (b.fraction_lost, b.jitter))
-        else {
+            .collect();
+        if about_us.is_empty() {
             return Ok(gst::FlowSuccess::Ok);
-        };
+        }
         let Some(encoder) = self.encoder() else {
             gst::warning!(CAT, imp = self, "no pixeldiffenc to steer");
             return Ok(gst::FlowSuccess::Ok);
@@ -262,28 +279,46 @@ impl BaseTransformImpl for PixeldiffAdapt {
 
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
-        let mut feedback = Feedback {
+        // Forged reports from many SSRCs must not grow the map without end.
+        if state.highest_seq.len() > MAX_REPORTERS {
+            state.highest_seq.clear();
+        }
+        // A reporter's first block only introduces it; from its second on, its loss counts over
+        // the packets between the two. The worst receiver decides.
+        let mut worst: Option<(ReportBlock, u32)> = None;
+        for b in about_us {
+            let plausible = sent_seq.is_none_or(|seq| {
+                (seq.wrapping_sub(b.highest_seq) & 0xffff) <= MAX_REPORT_LAG_PACKETS
+            });
+            let before = plausible
+                .then(|| state.highest_seq.insert(b.sender_ssrc, b.highest_seq))
+                .flatten();
+            // A restarted sequence or a jump of 65536 packets or more says nothing.
+            let packets = before
+                .map(|n| b.highest_seq.wrapping_sub(n))
+                .filter(|&n| n > 0 && n < 1 << 16);
+            match packets {
+                Some(n)
+                    if worst.is_none_or(|(w, _)| {
+                        (b.fraction_lost, b.jitter) > (w.fraction_lost, w.jitter)
+                    }) =>
+                {
+                    worst = Some((b, n))
+                }
+                Some(_) => {}
+                None => state.ignored += 1,
+            }
+        }
+        let Some((worst, packets)) = worst else {
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        let feedback = Feedback {
             at: state.epoch.elapsed().as_secs_f64(),
             loss: worst.fraction_lost as f64 / 256.0,
             jitter_ms: worst.jitter as f64 / TICKS_PER_MS,
             sent_kbps,
-            packets: 0,
+            packets,
         };
-        // Every receiver's step counts for its next report, the worst one's for this one. Forged
-        // reports from many SSRCs must not grow the map without end.
-        if state.highest_seq.len() > MAX_REPORTERS {
-            state.highest_seq.clear();
-        }
-        for b in blocks.iter().filter(|b| ssrc == 0 || b.ssrc == ssrc) {
-            let before = state.highest_seq.insert(b.sender_ssrc, b.highest_seq);
-            if b == worst {
-                // A restarted sequence or a jump of 65536 packets or more says nothing.
-                feedback.packets = before
-                    .map(|n| b.highest_seq.wrapping_sub(n))
-                    .filter(|&n| n < 1 << 16)
-                    .unwrap_or(0);
-            }
-        }
         let action = state.controller.on_feedback(&feedback);
         let target = state.controller.target_kbps().round() as u32;
         state.reports += 1;
@@ -312,30 +347,42 @@ impl BaseTransformImpl for PixeldiffAdapt {
 }
 
 impl PixeldiffAdapt {
-    /// The encoder to steer, looked up once: in the nearest enclosing bin that has one (so each
-    /// `pixelmeetsend` steers its own), up to the pipeline.
+    /// The encoder to steer (the one named by `encoder`, else the first `pixeldiffenc`).
     fn encoder(&self) -> Option<gst::Element> {
-        let cached = self.state.lock().unwrap().as_ref()?.encoder.upgrade();
-        if cached.is_some() {
-            return cached;
-        }
         let name = self.settings.lock().unwrap().encoder.clone();
-        let found = std::iter::successors(self.obj().parent(), |bin| bin.parent())
-            .filter_map(|o| o.downcast::<gst::Bin>().ok())
-            .find_map(|bin| match &name {
-                Some(name) => bin.by_name(name),
-                None => bin
-                    .iterate_all_by_element_factory_name("pixeldiffenc")
-                    .into_iter()
-                    .flatten()
-                    .next(),
-            })?;
+        let found = self.nearest("pixeldiffenc", name.as_deref(), |s| &mut s.encoder)?;
         if found.find_property("target-bitrate").is_none() {
             gst::warning!(CAT, imp = self, "{} has no target-bitrate", found.name());
             return None;
         }
+        Some(found)
+    }
+
+    /// The element named `name`, else the first of `factory`, looked up once (and kept in
+    /// `slot`): in the nearest enclosing bin that has one (so each `pixelmeetsend` finds its
+    /// own), up to the pipeline.
+    fn nearest(
+        &self,
+        factory: &str,
+        name: Option<&str>,
+        slot: fn(&mut State) -> &mut glib::WeakRef<gst::Element>,
+    ) -> Option<gst::Element> {
+        let cached = slot(self.state.lock().unwrap().as_mut()?).upgrade();
+        if cached.is_some() {
+            return cached;
+        }
+        let found = std::iter::successors(self.obj().parent(), |bin| bin.parent())
+            .filter_map(|o| o.downcast::<gst::Bin>().ok())
+            .find_map(|bin| match name {
+                Some(name) => bin.by_name(name),
+                None => bin
+                    .iterate_all_by_element_factory_name(factory)
+                    .into_iter()
+                    .flatten()
+                    .next(),
+            })?;
         if let Some(state) = self.state.lock().unwrap().as_mut() {
-            state.encoder.set(Some(&found));
+            slot(state).set(Some(&found));
         }
         Some(found)
     }
