@@ -243,3 +243,80 @@ fn children_are_set_through_the_bin() {
     assert_ne!(ssrcs[0], 0);
     assert_ne!(ssrcs[0], ssrcs[1]);
 }
+
+/// A compound RTCP packet a stranger sends to the sender's report port: a receiver report
+/// claiming all is lost, and a picture-loss request, both about the sender's video SSRC.
+fn forged_feedback(video_ssrc: u32, seq: u32) -> Vec<u8> {
+    let stranger = 0x0bad_0bad_u32;
+    let mut p = vec![0x81, 201, 0, 7];
+    p.extend(stranger.to_be_bytes());
+    p.extend(video_ssrc.to_be_bytes());
+    p.extend([255, 0, 0, 0]);
+    p.extend(seq.to_be_bytes());
+    p.extend([0u8; 12]);
+    p.extend([0x81, 206, 0, 2]);
+    p.extend(stranger.to_be_bytes());
+    p.extend(video_ssrc.to_be_bytes());
+    p
+}
+
+/// A stranger who knows the sender's SSRC floods its report port with forged reports (loss
+/// 255/256) and picture-loss requests for a second, while the real receiver reports no loss.
+/// Returns the target before and after, and the keyframes the flood made.
+fn flood_the_report_port(port: u16, extra: &str) -> (u32, u32, u64) {
+    let (rx, sink) = receiver(port, extra);
+    let tx = sender("red", port, extra);
+    assert!(shows(&sink, "red", Duration::from_secs(10)));
+    let bin = tx.by_name("tx").unwrap();
+    let proxy = bin.dynamic_cast_ref::<gst::ChildProxy>().unwrap();
+    let (adapt, encoder) = (
+        proxy.child_by_name("pixeldiffadapt").unwrap(),
+        proxy.child_by_name("pixeldiffenc").unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while adapt.property::<u64>("reports") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the real receiver's reports arrive"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let target = adapt.property::<u32>("target-bitrate");
+    let keyframes = encoder.property::<u64>("keyframes");
+    let stranger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let ssrc = ssrc_of(&tx);
+    for i in 0..20u32 {
+        let packet = forged_feedback(ssrc, 0x0001_0000 + 977 * i);
+        stranger.send_to(&packet, ("127.0.0.1", port + 4)).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let after = adapt.property::<u32>("target-bitrate");
+    let made = encoder.property::<u64>("keyframes") - keyframes;
+    stop(&tx);
+    stop(&rx);
+    (target, after, made)
+}
+
+#[test]
+fn forged_feedback_moves_neither_the_bitrate_nor_many_keyframes() {
+    // Plain RTCP: the reports are ignored (a new reporter, sequence numbers never sent); the
+    // picture-loss requests reach the encoder but make a keyframe at most every 500 ms.
+    let (before, after, keyframes) = flood_the_report_port(24530, "");
+    assert!(after >= before, "the target went from {before} to {after}");
+    assert!(
+        keyframes <= 3,
+        "{keyframes} keyframes from 20 forged requests in 1 s"
+    );
+
+    // SRTCP: nothing the stranger sends passes srtpdec.
+    let key = key_file("flood", 0o600);
+    let with_key = format!("key-file={}", key.display());
+    let (before, after, keyframes) = flood_the_report_port(24540, &with_key);
+    assert!(
+        after >= before,
+        "keyed: the target went from {before} to {after}"
+    );
+    assert_eq!(keyframes, 0, "keyed: forged requests made keyframes");
+    std::fs::remove_file(&key).unwrap();
+}

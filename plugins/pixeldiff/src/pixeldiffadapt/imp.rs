@@ -1,7 +1,6 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
@@ -11,7 +10,9 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 
-use super::controller::{report_blocks, Feedback, LossController, ReportBlock};
+use super::controller::{
+    feedback_messages, report_blocks, Feedback, LossController, ReportBlock, ReporterGate, Verdict,
+};
 use crate::stats::{post, read_only_f64, read_only_u64};
 
 const DEFAULT_MIN_BITRATE: u32 = 100;
@@ -38,12 +39,6 @@ impl Default for Settings {
     }
 }
 
-/// Receivers whose last report is kept (a meeting has a few; more is a forged flood).
-const MAX_REPORTERS: usize = 256;
-/// How far behind the payloader's last sequence number a report may be and still be about
-/// packets we sent: several seconds of video at any rate a meeting uses.
-const MAX_REPORT_LAG_PACKETS: u32 = 8192;
-
 struct State {
     controller: LossController,
     epoch: Instant,
@@ -52,8 +47,10 @@ struct State {
     reports: u64,
     ignored: u64,
     loss_percent: f64,
-    /// Highest sequence number each receiver reported last, by reporter SSRC.
-    highest_seq: HashMap<u32, u32>,
+    /// The receivers believed so far.
+    gate: ReporterGate,
+    /// RTCP packets dropped: from receivers not (yet) believed.
+    dropped: u64,
 }
 
 #[derive(Default)]
@@ -130,6 +127,11 @@ impl ObjectImpl for PixeldiffAdapt {
                     "Receiver reports acted on since start",
                 ),
                 read_only_u64(
+                    "packets-dropped",
+                    "Packets dropped",
+                    "RTCP packets not passed on: from a receiver not believed (yet), so its keyframe and retransmission requests do not count",
+                ),
+                read_only_u64(
                     "reports-ignored",
                     "Reports ignored",
                     "Report blocks about our stream not acted on: a reporter's first, or about packets never sent",
@@ -173,6 +175,7 @@ impl ObjectImpl for PixeldiffAdapt {
             "loss-percent" => state.as_ref().map_or(0.0, |st| st.loss_percent).to_value(),
             "reports" => state.as_ref().map_or(0, |st| st.reports).to_value(),
             "reports-ignored" => state.as_ref().map_or(0, |st| st.ignored).to_value(),
+            "packets-dropped" => state.as_ref().map_or(0, |st| st.dropped).to_value(),
             other => unreachable!("unknown property {other}"),
         }
     }
@@ -240,7 +243,8 @@ impl BaseTransformImpl for PixeldiffAdapt {
             reports: 0,
             ignored: 0,
             loss_percent: 0.0,
-            highest_seq: HashMap::new(),
+            gate: ReporterGate::default(),
+            dropped: 0,
         });
         Ok(())
     }
@@ -255,63 +259,66 @@ impl BaseTransformImpl for PixeldiffAdapt {
         buf: &gst::Buffer,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let ssrc = self.settings.lock().unwrap().ssrc;
-        let blocks = {
+        let (blocks, feedback) = {
             let map = buf.map_readable().map_err(|_| gst::FlowError::Error)?;
-            report_blocks(&map)
+            (report_blocks(&map), feedback_messages(&map))
         };
-        // With the payloader known, a block must be about packets it sent: a forger that does
-        // not see the stream cannot tell its (random) sequence numbers.
+        let ours = |media: u32| ssrc == 0 || media == ssrc;
+        let about_us: Vec<ReportBlock> = blocks.into_iter().filter(|b| ours(b.ssrc)).collect();
+        let requests: Vec<u32> = feedback
+            .into_iter()
+            .filter(|&(_, media)| ours(media))
+            .map(|(sender, _)| sender)
+            .collect();
+        if about_us.is_empty() && requests.is_empty() {
+            return Ok(gst::FlowSuccess::Ok);
+        }
+        // With the payloader known, a block must be about packets it sent.
         let sent_seq = self
             .nearest("rtppixeldiffpay", None, |s| &mut s.payloader)
             .map(|p| p.property::<u32>("seqnum"));
-        let about_us: Vec<ReportBlock> = blocks
-            .into_iter()
-            .filter(|b| ssrc == 0 || b.ssrc == ssrc)
-            .collect();
-        if about_us.is_empty() {
-            return Ok(gst::FlowSuccess::Ok);
+
+        let mut guard = self.state.lock().unwrap();
+        let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
+        let mut worst: Option<(ReportBlock, u32)> = None;
+        let mut believed = true;
+        for b in about_us {
+            match state.gate.judge(&b, sent_seq) {
+                Verdict::Counts(n) => {
+                    let worse = worst.is_none_or(|(w, _)| {
+                        (b.fraction_lost, b.jitter) > (w.fraction_lost, w.jitter)
+                    });
+                    if n > 0 && worse {
+                        worst = Some((b, n));
+                    }
+                }
+                Verdict::Introduces | Verdict::Implausible => {
+                    state.ignored += 1;
+                    believed = false;
+                }
+            }
         }
+        // Keyframe and retransmission requests reach rtpbin only from believed receivers.
+        if !believed || requests.iter().any(|&r| !state.gate.trusts(r)) {
+            state.dropped += 1;
+            gst::debug!(
+                CAT,
+                imp = self,
+                "dropping RTCP from a receiver not believed (yet)"
+            );
+            return Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED);
+        }
+        let Some((worst, packets)) = worst else {
+            return Ok(gst::FlowSuccess::Ok);
+        };
+        drop(guard);
         let Some(encoder) = self.encoder() else {
             gst::warning!(CAT, imp = self, "no pixeldiffenc to steer");
             return Ok(gst::FlowSuccess::Ok);
         };
         let sent_kbps = encoder.property::<f64>("kbps");
-
         let mut guard = self.state.lock().unwrap();
         let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
-        // Forged reports from many SSRCs must not grow the map without end.
-        if state.highest_seq.len() > MAX_REPORTERS {
-            state.highest_seq.clear();
-        }
-        // A reporter's first block only introduces it; from its second on, its loss counts over
-        // the packets between the two. The worst receiver decides.
-        let mut worst: Option<(ReportBlock, u32)> = None;
-        for b in about_us {
-            let plausible = sent_seq.is_none_or(|seq| {
-                (seq.wrapping_sub(b.highest_seq) & 0xffff) <= MAX_REPORT_LAG_PACKETS
-            });
-            let before = plausible
-                .then(|| state.highest_seq.insert(b.sender_ssrc, b.highest_seq))
-                .flatten();
-            // A restarted sequence or a jump of 65536 packets or more says nothing.
-            let packets = before
-                .map(|n| b.highest_seq.wrapping_sub(n))
-                .filter(|&n| n > 0 && n < 1 << 16);
-            match packets {
-                Some(n)
-                    if worst.is_none_or(|(w, _)| {
-                        (b.fraction_lost, b.jitter) > (w.fraction_lost, w.jitter)
-                    }) =>
-                {
-                    worst = Some((b, n))
-                }
-                Some(_) => {}
-                None => state.ignored += 1,
-            }
-        }
-        let Some((worst, packets)) = worst else {
-            return Ok(gst::FlowSuccess::Ok);
-        };
         let feedback = Feedback {
             at: state.epoch.elapsed().as_secs_f64(),
             loss: worst.fraction_lost as f64 / 256.0,

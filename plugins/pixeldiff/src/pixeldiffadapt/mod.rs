@@ -4,7 +4,8 @@
 //! `pixeldiffadapt`: adapts a `pixeldiffenc`'s `target-bitrate` to the network, from the RTCP
 //! receiver reports on their way into the sender's `rtpbin`.
 //!
-//! It passes RTCP through unchanged and reads the report blocks about the video stream (loss
+//! It passes RTCP from the receivers it believes through unchanged (see `controller::ReporterGate`:
+//! a stranger's reports, PLIs and NACKs are dropped) and reads the report blocks about the video stream (loss
 //! fraction, jitter, highest sequence number). Loss is judged over at least 40 packets, less the
 //! path's background loss (what a cut does not remove). Above 10 % the target drops to (1 -
 //! loss/2) of what the encoder sent (or just under what got through); between 2 and 10 % it
