@@ -38,6 +38,20 @@ for f in alice-sees-bob.png bob-sees-alice.png; do
 done
 rm -rf "$shots"
 
+# The fuzz corpora (forged-but-valid chunks included) with overflow checks on, then each fuzz
+# target for a bounded time where a nightly toolchain and cargo-fuzz are installed.
+cargo test -q --profile checked -p pixeldiff-codec --lib --test fuzz_corpus --test forged
+cargo test -q --profile checked -p gst-plugin-pixeldiff --test fuzz_regressions
+if cargo +nightly fuzz --version >/dev/null 2>&1; then
+  for dir in core/pixeldiff-codec/fuzz plugins/pixeldiff/fuzz; do
+    for target in $(cd "$dir" && cargo +nightly fuzz list); do
+      (cd "$dir" && cargo +nightly fuzz run "$target" -- -max_total_time="${PIXELMEET_FUZZ_SECONDS:-60}")
+    done
+  done
+else
+  echo "test: fuzzing skipped: no nightly toolchain with cargo-fuzz (rustup toolchain install nightly; cargo install cargo-fuzz)"
+fi
+
 # Doc tests first (nextest does not run them), then every other test: its summary closes the run.
 cargo test --workspace --release --doc
 # GLib warnings (bad property use, leaked references reported by GStreamer) fail the tests.

@@ -19,24 +19,7 @@ use gst_video::prelude::*;
 use crate::y4m::{Y4mHeader, Y4mReader};
 use pixelmeet_testkit::quality;
 
-pub use pixelmeet_testkit::{launch, Error};
-
-/// CPU time (user + system) used so far by every thread of this process.
-///
-/// Process-wide on purpose: GStreamer runs elements on its own streaming threads, and an encoder
-/// may start more, so per-thread clocks of the calling thread would miss the work.
-pub fn process_cpu_time() -> Result<Duration, Error> {
-    // SAFETY: getrusage only writes into the struct we pass; all-zero is a valid rusage.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_SELF is a valid `who`, and `ru` is a valid, exclusive pointer.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return Err(format!("getrusage failed: {}", std::io::Error::last_os_error()).into());
-    }
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
-    };
-    Ok(tv(ru.ru_utime) + tv(ru.ru_stime))
-}
+pub use pixelmeet_testkit::{launch, process_cpu_time, Error};
 
 /// Plays `pipeline` until end of stream, then stops it (also on error or timeout).
 pub fn run_to_eos(pipeline: &gst::Pipeline, timeout: Duration) -> Result<(), Error> {

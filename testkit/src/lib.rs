@@ -12,6 +12,7 @@ use gst::prelude::*;
 use gst_video::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+use std::time::Duration;
 
 /// Errors carry their context as text; they end up printed to a user.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -29,6 +30,23 @@ pub fn repository() -> PathBuf {
         .parent()
         .expect("the test kit is a directory of the repository")
         .to_path_buf()
+}
+
+/// CPU time (user + system) used so far by every thread of this process.
+///
+/// Process-wide on purpose: GStreamer runs elements on its own streaming threads, and an encoder
+/// may start more, so per-thread clocks of the calling thread would miss the work.
+pub fn process_cpu_time() -> Result<Duration, Error> {
+    // SAFETY: getrusage only writes into the struct we pass; all-zero is a valid rusage.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF is a valid `who`, and `ru` is a valid, exclusive pointer.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Err(format!("getrusage failed: {}", std::io::Error::last_os_error()).into());
+    }
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    Ok(tv(ru.ru_utime) + tv(ru.ru_stime))
 }
 
 /// Builds a pipeline from a gst-launch description; unknown elements or properties are errors

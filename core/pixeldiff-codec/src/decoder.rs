@@ -37,17 +37,37 @@ struct Stream {
     frame: u16,
     expected: u16,
     seen: u16,
+    /// Macroblocks the chunks of this frame announced so far: an encoder codes each macroblock
+    /// at most once a frame, so more than twice the picture (every chunk duplicated or resent)
+    /// is forged.
+    mbs: u32,
 }
 
-/// Decoder state. It holds at most one picture, of at most `MAX_DIMENSION` squared.
-#[derive(Default)]
+/// Decoder state. It holds at most one picture, of at most `max_pixels` (by default
+/// [`crate::MAX_DIMENSION`] squared).
 pub struct Decoder {
     stream: Option<Stream>,
+    max_pixels: u64,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self {
+            stream: None,
+            max_pixels: crate::MAX_DIMENSION as u64 * crate::MAX_DIMENSION as u64,
+        }
+    }
 }
 
 impl Decoder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Pictures larger than `pixels` are refused: what a receiver expects, so that a forged
+    /// header cannot make it allocate and clear an 8192 x 8192 picture.
+    pub fn set_max_pixels(&mut self, pixels: u64) {
+        self.max_pixels = pixels;
     }
 
     /// The current picture's layout, once a chunk has been applied.
@@ -90,26 +110,41 @@ impl Decoder {
             return false;
         }
         if s.seen > 0 {
-            out.lost_chunks += s.expected.saturating_sub(s.seen) as u32;
+            out.lost_chunks = out
+                .lost_chunks
+                .saturating_add(s.expected.saturating_sub(s.seen) as u32);
             let gap = h.frame.wrapping_sub(s.frame);
             if (2..=MAX_FRAME_GAP).contains(&gap) {
-                out.lost_chunks += (gap - 1) as u32;
+                out.lost_chunks = out.lost_chunks.saturating_add((gap - 1) as u32);
             }
         }
         s.frame = h.frame;
         s.expected = h.chunk_count;
         s.seen = 1;
+        s.mbs = 0;
         true
     }
 
     fn apply_chunk(&mut self, chunk: &[u8], out: &mut DecodeOutcome) -> Result<(), Error> {
         let h = ChunkHeader::parse(chunk)?;
         if self.layout() != Some(h.layout) {
+            // Work per buffer stays bounded: a new picture only from a keyframe (a receiver that
+            // joins late starts from any chunk), and at most one per buffer.
+            if self.layout().is_some() && !h.keyframe {
+                return Err(Error::Corrupt("a new layout starts with a keyframe"));
+            }
+            if h.layout.width as u64 * h.layout.height as u64 > self.max_pixels {
+                return Err(Error::Corrupt("a picture larger than this receiver takes"));
+            }
+            if out.layout_changed {
+                return Err(Error::Corrupt("a second layout in one buffer"));
+            }
             self.stream = Some(Stream {
                 picture: Picture::blank(h.layout),
                 frame: h.frame,
                 expected: h.chunk_count,
                 seen: 0,
+                mbs: 0,
             });
             out.layout_changed = true;
         }
@@ -123,6 +158,12 @@ impl Decoder {
 
         let geom = s.picture.geom;
         let mb_total = h.layout.mb_count() as u32;
+        s.mbs += h.mb_count as u32;
+        if s.mbs > 2 * mb_total {
+            return Err(Error::Corrupt(
+                "more macroblocks in one frame than its picture has",
+            ));
+        }
         let mut dec = RangeDecoder::new(&chunk[HEADER_LEN..h.size as usize]);
         let mut state = ChunkState::new(h.first_mb);
         let mut reference = MbPixels::default();
@@ -131,8 +172,12 @@ impl Decoder {
         let mut mb = MbData::new(0, Mode::Inter, h.qp);
         for _ in 0..h.mb_count {
             code_mb(&mut dec, &mut state, &geom, h.lossless, h.qp, &mut mb);
-            // The encoder trims trailing zero bytes, so reading past the end is normal; work
-            // stays bounded by the header's macroblock count and the capped code lengths.
+            // Encoders leave out a few trailing zero bytes, so reading a little past the end is
+            // normal; further, the payload ended before the macroblocks its header counts (a
+            // forged chunk announcing 65535 of them in no payload costs no more than its bytes).
+            if dec.overran() {
+                return Err(Error::Corrupt("the payload ends before its macroblocks"));
+            }
             if mb.index >= mb_total {
                 return Err(Error::Corrupt("macroblock index beyond the picture"));
             }

@@ -18,6 +18,8 @@ pub const MAX_MB_SAMPLES: usize = 768;
 pub const CELL: usize = 4;
 /// Longest unary prefix a decoder follows: bounds work on garbage input.
 const MAX_PREFIX: u32 = 24;
+/// Largest coefficient level magnitude, coded or rebuilt from the DC prediction.
+const MAX_LEVEL: i32 = 1 << 16;
 
 /// How a macroblock is coded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,7 +288,7 @@ fn code_coeffs<C: BinCoder>(c: &mut C, cc: &mut CoefCtx, levels: &mut [i32]) {
             n_eq1 += 1;
         }
         let negative = c.bypass((levels[i] < 0) as u32) == 1;
-        let mag = mag.min(1 << 16) as i32;
+        let mag = mag.min(MAX_LEVEL as u32) as i32;
         levels[i] = if negative { -mag } else { mag };
     }
 }
@@ -323,7 +325,7 @@ fn code_residuals<C: BinCoder>(c: &mut C, rc: &mut ResidCtx, vals: &mut [i32], w
             mag += code_eg_bypass(c, a.wrapping_sub(15));
         }
         let negative = c.bypass((vals[i] < 0) as u32) == 1;
-        let mag = mag.min(1 << 16) as i32;
+        let mag = mag.min(MAX_LEVEL as u32) as i32;
         vals[i] = if negative { -mag } else { mag };
     }
 }
@@ -398,9 +400,13 @@ pub fn code_mb<C: BinCoder>(
                     } else {
                         // Intra DC is coded as a difference to the previous intra block of the
                         // plane in this chunk, as in JPEG.
-                        levels[0] -= st.dc[p];
+                        // Saturated, so a forged chunk of many large differences cannot overflow
+                        // it; no valid stream comes near the bound.
+                        levels[0] = levels[0].saturating_sub(st.dc[p]);
                         code_coeffs(c, &mut st.ctx.coef[kind], levels);
-                        levels[0] += st.dc[p];
+                        levels[0] = levels[0]
+                            .saturating_add(st.dc[p])
+                            .clamp(-MAX_LEVEL, MAX_LEVEL);
                         st.dc[p] = levels[0];
                     }
                 }
@@ -616,6 +622,34 @@ mod tests {
         let mut got = [7i32; 64];
         code_coeffs(&mut dec, &mut cc, &mut got);
         assert_eq!(got, levels);
+    }
+
+    /// A forged chunk whose every Intra DC difference is as large as a level can be: the
+    /// prediction saturates instead of overflowing (the test profile checks overflow).
+    #[test]
+    fn intra_dc_prediction_saturates_on_forged_differences() {
+        let layout = Layout::new(crate::PixelFormat::Gray8, 16, 16).unwrap();
+        let geom = MbGeom::new(&layout);
+        let blocks_per_mb = geom.total / 64;
+        let mbs = 40_000 / blocks_per_mb as u32;
+        let mut enc = RangeEncoder::new(Vec::new());
+        let mut st = ChunkState::new(0);
+        for i in 0..mbs {
+            let mut mb = MbData::new(i, Mode::Intra, 0);
+            for b in 0..blocks_per_mb {
+                mb.vals[b * 64] = 1 << 20;
+            }
+            code_mb(&mut enc, &mut st, &geom, false, 0, &mut mb);
+        }
+        let data = enc.finish(0);
+        let mut dec = RangeDecoder::new(&data);
+        let mut st = ChunkState::new(0);
+        for _ in 0..mbs {
+            let mut mb = MbData::new(0, Mode::Inter, 0);
+            code_mb(&mut dec, &mut st, &geom, false, 0, &mut mb);
+            assert_eq!(mb.mode, Mode::Intra);
+            assert!(mb.vals[..geom.total].iter().all(|v| v.abs() <= MAX_LEVEL));
+        }
     }
 
     #[test]

@@ -188,13 +188,18 @@ impl RangeEncoder {
         self.out.truncate(m.len);
     }
 
-    /// Flush the coder and return the bytes. Trailing zero bytes are dropped: the decoder reads
-    /// zeros past the end of its input, so they carry no information.
+    /// Flush the coder and return the bytes. Up to [`MAX_OMITTED_ZEROS`] trailing zero bytes are
+    /// dropped: the decoder reads zeros past the end of its input, so they carry no information.
     pub fn finish(mut self, min_len: usize) -> Vec<u8> {
         for _ in 0..5 {
             self.shift_low();
         }
-        while self.out.len() > min_len && self.out.last() == Some(&0) {
+        let keep = self
+            .out
+            .len()
+            .saturating_sub(MAX_OMITTED_ZEROS)
+            .max(min_len);
+        while self.out.len() > keep && self.out.last() == Some(&0) {
             self.out.pop();
         }
         self.out
@@ -229,6 +234,10 @@ impl BinCoder for RangeEncoder {
 }
 
 /// Range decoder over a byte slice; reads zeros past its end and never panics, whatever the input.
+/// Trailing zero bytes an encoder may leave out of a payload. A decoder that has read further past
+/// the end than this (plus its 4 bytes of lookahead) is reading what no encoder wrote.
+pub const MAX_OMITTED_ZEROS: usize = 16;
+
 #[derive(Debug)]
 pub struct RangeDecoder<'a> {
     data: &'a [u8],
@@ -249,6 +258,12 @@ impl<'a> RangeDecoder<'a> {
             d.code = (d.code << 8) | d.next_byte() as u32;
         }
         d
+    }
+
+    /// Whether the decoder has read further past the end of its input than any encoder leaves
+    /// out: the payload ended before what its header announced.
+    pub fn overran(&self) -> bool {
+        self.pos > self.data.len() + MAX_OMITTED_ZEROS + 4
     }
 
     #[inline]

@@ -225,7 +225,9 @@ pub fn inverse(coef: &[i32; 64]) -> [i32; 64] {
 /// The residual of a block whose only nonzero level is the DC `level`: every sample gets this
 /// value, exactly as [`inverse`] of the dequantised block would give.
 pub fn dc_residual(level: i32, qp: u8) -> i32 {
-    let c = (level * dequant_scale(qp)).clamp(-(1 << 20), 1 << 20);
+    let c = level
+        .saturating_mul(dequant_scale(qp))
+        .clamp(-(1 << 20), 1 << 20);
     let t = ((64 * c + 64) >> 7).clamp(-32768, 32767);
     (64 * t + 2048) >> 12
 }
@@ -257,7 +259,7 @@ pub fn dequantize(levels: &[i32; 64], qp: u8) -> [i32; 64] {
     let step = dequant_scale(qp);
     let mut coef = [0i32; 64];
     for (pos, &raster) in ZIGZAG.iter().enumerate() {
-        coef[raster as usize] = (levels[pos] * step).clamp(-(1 << 20), 1 << 20);
+        coef[raster as usize] = levels[pos].saturating_mul(step).clamp(-(1 << 20), 1 << 20);
     }
     coef
 }

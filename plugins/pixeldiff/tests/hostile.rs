@@ -194,3 +194,76 @@ fn a_hostile_network_never_shows_garbage_and_never_stops_the_picture() {
         "RSS grew from {rss_before:.0} to {rss_after:.0} MiB under attack"
     );
 }
+
+/// The forged-but-valid inputs of the fuzz corpus (`fuzz/forged_seeds.py`: layout flips to
+/// 8192 x 8192, 65535-macroblock chunks with no payload, one frame of many chunks, an
+/// empty-payload flood of a second SSRC), sent over UDP through `udpsrc ! rtpbin ! depay ! dec`
+/// with nobody else sending: the receiver's CPU per KB received and its memory stay bounded, and
+/// a real sender is shown afterwards.
+#[test]
+fn forged_but_valid_chunks_cost_bounded_cpu_and_memory() {
+    init();
+    let port = 23060;
+    let picture = still_picture("smpte75");
+    let receiver = StillReceiver::start(port, "", &[picture]);
+    std::thread::sleep(Duration::from_millis(300));
+    let decoder = receiver.pipeline.by_name("dec").unwrap();
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/rtp_receive");
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (rss_before, cpu_before) = (rss_mib(), process_cpu_time().unwrap());
+    let mut peak = rss_before;
+    let mut bytes = 0usize;
+    for seed in [
+        "forged-layout-flips",
+        "forged-empty-macroblock-runs",
+        "forged-one-frame-many-chunks",
+        "forged-empty-payload-flood",
+    ] {
+        let data = std::fs::read(corpus.join(seed)).expect("the forged seeds are committed");
+        let mut rest = &data[..];
+        while rest.len() >= 2 {
+            let n = (u16::from_be_bytes([rest[0], rest[1]]) as usize).min(rest.len() - 2);
+            socket
+                .send_to(&rest[2..2 + n], ("127.0.0.1", port))
+                .unwrap();
+            bytes += n;
+            rest = &rest[2 + n..];
+            peak = peak.max(rss_mib());
+        }
+        // Each seed is its own sender: the depayloader takes it once the last fell silent.
+        std::thread::sleep(Duration::from_millis(700));
+        peak = peak.max(rss_mib());
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let cpu = (process_cpu_time().unwrap() - cpu_before).as_secs_f64();
+    let per_kb_ms = cpu * 1000.0 / (bytes as f64 / 1024.0);
+    let grown = peak - rss_before;
+    let corrupt = decoder.property::<u64>("chunks-corrupt");
+    let chunks = decoder.property::<u64>("chunks");
+    eprintln!(
+        "{bytes} forged bytes: {cpu:.3} s CPU ({per_kb_ms:.1} ms per KB), peak RSS +{grown:.0} MiB, \
+         {chunks} chunks applied, {corrupt} refused"
+    );
+    assert!(chunks + corrupt > 50, "the forged chunks reached the decoder");
+    no_errors(&receiver.pipeline);
+    // Bounds with room for a busy machine: before the decoder's cost model these inputs cost
+    // seconds of CPU and hundreds of MiB.
+    assert!(
+        per_kb_ms < 40.0,
+        "{per_kb_ms:.1} ms of CPU per KB of forged input"
+    );
+    assert!(grown < 120.0, "RSS grew by {grown:.0} MiB");
+
+    let sender = still_sender("smpte75", LEGIT_SSRC, port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.shown().exact < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "no real frame shown after the forged input: {:?}",
+            receiver.shown()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sender.set_state(gst::State::Null).unwrap();
+    assert_eq!(receiver.shown().garbage, 0);
+}

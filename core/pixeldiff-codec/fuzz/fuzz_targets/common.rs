@@ -1,13 +1,64 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! Shared by the fuzz targets: export the decoder's picture into correctly sized buffers and
-//! check what must hold for any input.
+//! The fuzz targets' bodies, shared with the codec's corpus test (`tests/fuzz_corpus.rs`, which
+//! replays the committed corpus with overflow checks on): decode, then export the decoder's
+//! picture into correctly sized buffers and check what must hold for any input.
 
 use pixeldiff_codec::{
-    memory_planes, packed_frame_size, packed_plane_sizes, packed_planes_mut, Decoder, OutPlane,
-    MAX_DIMENSION,
+    memory_planes, packed_frame_size, packed_plane_sizes, packed_planes_mut, seal_chunk,
+    split_chunks, Decoder, OutPlane, HEADER_LEN, MAX_DIMENSION,
 };
+
+/// `decode`: arbitrary bytes straight into `Decoder::decode`, then export into buffers sized from
+/// the decoded layout. Random bytes rarely pass the chunk CRC, so this mostly exercises chunk
+/// splitting and header validation; `decode_resealed` reaches the payload.
+pub fn decode(data: &[u8]) {
+    let mut dec = Decoder::new();
+    let _ = dec.decode(data);
+    check_and_export(&dec, data.len() % 17);
+}
+
+/// `decode_resealed`: a buffer of chunks back to back. Every chunk whose header size field is
+/// plausible (at least the header, within the buffer) gets its CRC recomputed, so damaged headers
+/// and payloads get past the checksum and the macroblock parser and reconstruction are really
+/// exercised. Decoded whole, and again chunk by chunk in a fresh decoder, exporting after each.
+pub fn decode_resealed(input: &[u8]) {
+    let mut data = input.to_vec();
+    let sealed = reseal(&mut data);
+
+    // The whole buffer in one call, as a decoder element receives it.
+    let mut dec = Decoder::new();
+    let outcome = dec.decode(&data);
+    let delimited = split_chunks(&data).filter(|c| c.is_ok()).count();
+    assert!(outcome.chunks as usize <= delimited);
+    check_and_export(&dec, input.len() % 13);
+
+    // Chunk by chunk, as separate packets, exporting the picture after each one.
+    if sealed.len() > 1 {
+        let mut dec = Decoder::new();
+        for r in &sealed {
+            let _ = dec.decode(&data[r.clone()]);
+            check_and_export(&dec, 0);
+        }
+    }
+}
+
+/// Seal every plausible chunk; return where each sealed chunk lies.
+fn reseal(data: &mut [u8]) -> Vec<std::ops::Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= data.len() {
+        let size = u16::from_le_bytes([data[pos + 2], data[pos + 3]]) as usize;
+        if size < HEADER_LEN || pos + size > data.len() {
+            break;
+        }
+        seal_chunk(&mut data[pos..pos + size]);
+        chunks.push(pos..pos + size);
+        pos += size;
+    }
+    chunks
+}
 
 /// After any `decode`, the layout (if any) must be sane and exporting into buffers sized from it,
 /// tightly packed and with padded rows, must succeed without panicking.

@@ -20,15 +20,21 @@ const FORCE_KEY_UNIT_INTERVAL: gst::ClockTime = gst::ClockTime::from_mseconds(50
 /// the bus.
 const WARNING_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Largest picture taken by default: 4K UHD (a forged header cannot make the receiver allocate
+/// an 8192 x 8192 one).
+const DEFAULT_MAX_PIXELS: u64 = 3840 * 2160;
+
 #[derive(Debug, Clone, Copy)]
 struct Settings {
     stats_interval: u32,
+    max_pixels: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             stats_interval: DEFAULT_STATS_INTERVAL,
+            max_pixels: DEFAULT_MAX_PIXELS,
         }
     }
 }
@@ -78,7 +84,20 @@ impl ObjectImpl for PixeldiffDec {
 
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
-            let mut props = vec![interval_property("pixeldiffdec-stats")];
+            let max = codec::MAX_DIMENSION as u64 * codec::MAX_DIMENSION as u64;
+            let mut props = vec![
+                interval_property("pixeldiffdec-stats"),
+                glib::ParamSpecUInt64::builder("max-pixels")
+                    .nick("Maximum pixels")
+                    .blurb(
+                        "Largest picture taken, width x height; chunks of a larger one are refused",
+                    )
+                    .minimum(1)
+                    .maximum(max)
+                    .default_value(DEFAULT_MAX_PIXELS)
+                    .mutable_ready()
+                    .build(),
+            ];
             props.extend(counter_properties());
             props
         });
@@ -91,6 +110,10 @@ impl ObjectImpl for PixeldiffDec {
                 self.settings.lock().unwrap().stats_interval =
                     value.get().expect("type checked upstream")
             }
+            "max-pixels" => {
+                self.settings.lock().unwrap().max_pixels =
+                    value.get().expect("type checked upstream")
+            }
             other => unreachable!("unknown writable property {other}"),
         }
         gst::info!(CAT, imp = self, "{} set to {:?}", pspec.name(), value);
@@ -99,6 +122,7 @@ impl ObjectImpl for PixeldiffDec {
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
         match pspec.name() {
             "stats-interval" => self.settings.lock().unwrap().stats_interval.to_value(),
+            "max-pixels" => self.settings.lock().unwrap().max_pixels.to_value(),
             name => self
                 .counters
                 .lock()
@@ -135,8 +159,10 @@ impl ElementImpl for PixeldiffDec {
 
 impl VideoDecoderImpl for PixeldiffDec {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let mut decoder = codec::Decoder::new();
+        decoder.set_max_pixels(self.settings.lock().unwrap().max_pixels);
         *self.state.lock().unwrap() = Some(State {
-            decoder: codec::Decoder::new(),
+            decoder,
             negotiated: None,
             input: None,
             last_warning: None,
