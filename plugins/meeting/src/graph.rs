@@ -96,6 +96,28 @@ impl Default for Network {
     }
 }
 
+/// The `port` and `report-port` properties both bins have, with blurbs saying what they are
+/// to this bin.
+pub fn port_properties(port: &str, report_port: &str) -> [glib::ParamSpec; 2] {
+    [
+        glib::ParamSpecUInt::builder("port")
+            .nick("Port")
+            .blurb(port)
+            .minimum(1)
+            .maximum(65532)
+            .default_value(DEFAULT_PORT.into())
+            .mutable_ready()
+            .build(),
+        glib::ParamSpecUInt::builder("report-port")
+            .nick("Report port")
+            .blurb(report_port)
+            .maximum(65534)
+            .default_value(DEFAULT_REPORT_PORT.into())
+            .mutable_ready()
+            .build(),
+    ]
+}
+
 /// The settings both bins have besides their ports, and their properties.
 #[derive(Debug, Clone, Default)]
 pub struct Shared {

@@ -244,7 +244,10 @@ fn forged_but_valid_chunks_cost_bounded_cpu_and_memory() {
         "{bytes} forged bytes: {cpu:.3} s CPU ({per_kb_ms:.1} ms per KB), peak RSS +{grown:.0} MiB, \
          {chunks} chunks applied, {corrupt} refused"
     );
-    assert!(chunks + corrupt > 50, "the forged chunks reached the decoder");
+    assert!(
+        chunks + corrupt > 50,
+        "the forged chunks reached the decoder"
+    );
     no_errors(&receiver.pipeline);
     // Bounds with room for a busy machine: before the decoder's cost model these inputs cost
     // seconds of CPU and hundreds of MiB.

@@ -95,25 +95,10 @@ impl ObjectImpl for PixelmeetRecv {
                     .default_value(Some(graph::ANY_ADDRESS))
                     .mutable_ready()
                     .build(),
-                glib::ParamSpecUInt::builder("port")
-                    .nick("Port")
-                    .blurb("Base port: video RTP; RTCP on port+1, audio on port+2 and +3")
-                    .minimum(1)
-                    .maximum(65532)
-                    .default_value(d.port.into())
-                    .mutable_ready()
-                    .build(),
                 glib::ParamSpecString::builder("report-host")
                     .nick("Report host")
                     .blurb("Where reports about the received streams go: the sender, a relay, or a multicast group")
                     .default_value(Some(graph::DEFAULT_HOST))
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecUInt::builder("report-port")
-                    .nick("Report port")
-                    .blurb("The sender's report port (audio's is report-port+1); 0: send no reports")
-                    .maximum(65534)
-                    .default_value(d.report_port.into())
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("latency")
@@ -130,6 +115,10 @@ impl ObjectImpl for PixelmeetRecv {
                     .mutable_ready()
                     .build(),
             ];
+            properties.extend(graph::port_properties(
+                "Base port: video RTP; RTCP on port+1, audio on port+2 and +3",
+                "The sender's report port (audio's is report-port+1); 0: send no reports",
+            ));
             properties.extend(Shared::properties(
                 "Network interface for a multicast group (e.g. lo); empty: the system's choice",
                 "Ask for lost video packets again (NACK; the sender needs rtx too)",

@@ -104,21 +104,6 @@ impl ObjectImpl for PixelmeetSend {
                     .default_value(Some(graph::DEFAULT_HOST))
                     .mutable_ready()
                     .build(),
-                glib::ParamSpecUInt::builder("port")
-                    .nick("Port")
-                    .blurb("The receiver's base port: video RTP; RTCP on port+1, audio on port+2 and +3")
-                    .minimum(1)
-                    .maximum(65532)
-                    .default_value(d.port.into())
-                    .mutable_ready()
-                    .build(),
-                glib::ParamSpecUInt::builder("report-port")
-                    .nick("Report port")
-                    .blurb("Local port for the receivers' video reports (audio's on report-port+1); 0: none, no adaptation")
-                    .maximum(65534)
-                    .default_value(d.report_port.into())
-                    .mutable_ready()
-                    .build(),
                 glib::ParamSpecBoolean::builder("find-faces")
                     .nick("Find faces")
                     .blurb("faceroi in the chain: faces get priority, owner-only and no-face modes")
@@ -143,6 +128,10 @@ impl ObjectImpl for PixelmeetSend {
                     .mutable_ready()
                     .build(),
             ];
+            properties.extend(graph::port_properties(
+                "The receiver's base port: video RTP; RTCP on port+1, audio on port+2 and +3",
+                "Local port for the receivers' video reports (audio's on report-port+1); 0: none, no adaptation",
+            ));
             properties.extend(Shared::properties(
                 "Network interface for a multicast host (e.g. lo); empty: the system's choice",
                 "Resend video packets a receiver reports lost (RFC 4588, payload type 97)",
