@@ -199,8 +199,8 @@ pub struct BackdropImage(image::RgbImage);
 impl BackdropImage {
     /// Reads and decodes `path`; the error names the file and what went wrong.
     pub fn open(path: &Path) -> Result<Self, ImageError> {
-        let data = std::fs::read(path)
-            .map_err(|e| ImageError(format!("cannot open {}: {e}", path.display())))?;
+        let data = picture::read_picture_file(path)
+            .map_err(|e| ImageError(format!("{}: {e}", path.display())))?;
         Self::decode(&data)
             .map_err(|e| ImageError(format!("cannot decode {}: {e}", path.display())))
     }

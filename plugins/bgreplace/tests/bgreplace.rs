@@ -325,9 +325,12 @@ fn a_missing_or_unreadable_picture_fails_at_the_state_change() {
     let garbage = dir.join("not-a-picture.png");
     std::fs::write(&garbage, b"this is not a PNG").unwrap();
     let missing = dir.join("missing.jpg");
+    // A device that never ends is refused, not read.
+    let endless = std::path::PathBuf::from("/dev/zero");
     for (path, domain_error, words) in [
         (&garbage, gst::ResourceError::OpenRead, "cannot decode"),
         (&missing, gst::ResourceError::NotFound, "does not exist"),
+        (&endless, gst::ResourceError::OpenRead, "not a regular file"),
     ] {
         let element = gst::ElementFactory::make("bgreplace")
             .property_from_str("background", "image")

@@ -687,6 +687,8 @@ fn owner_photo_without_a_face_or_missing_stops_the_element_with_a_clear_error() 
     for (photo, why) in [
         (blank.0.clone(), "no face seen from the front"),
         (missing, "owner-photo"),
+        // A device that never ends is refused, not read.
+        (std::path::PathBuf::from("/dev/zero"), "not a regular file"),
     ] {
         let pipeline = gst::parse::launch(&format!(
             "videotestsrc num-buffers=3 ! faceroi mode=owner owner-photo={} ! fakesink",

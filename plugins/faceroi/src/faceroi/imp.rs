@@ -192,7 +192,8 @@ impl Settings {
                 ["owner-photo {}: {why}", path.display()]
             )
         };
-        let image = image::open(path)
+        let data = picture::read_picture_file(path).map_err(fail)?;
+        let image = image::load_from_memory(&data)
             .map_err(|e| fail(e.to_string()))?
             .to_rgb8();
         let photo = Photo::new(image.width(), image.height(), image.into_raw());
