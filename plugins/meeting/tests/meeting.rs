@@ -320,3 +320,36 @@ fn forged_feedback_moves_neither_the_bitrate_nor_many_keyframes() {
     assert_eq!(keyframes, 0, "keyed: forged requests made keyframes");
     std::fs::remove_file(&key).unwrap();
 }
+
+#[test]
+fn a_bad_network_simulation_is_an_error_not_a_panic() {
+    common::init();
+    for bad in [
+        "drop-probability=abc",
+        "no-such-property=1",
+        "drop-probability",
+    ] {
+        let pipeline = gst::Pipeline::new();
+        let tx = gst::ElementFactory::make("pixelmeetsend")
+            .property("network-simulation", bad)
+            .property("report-port", 0u32)
+            .build()
+            .unwrap();
+        pipeline.add(&tx).unwrap();
+        assert!(pipeline.set_state(gst::State::Ready).is_err(), "{bad}");
+        let error = pipeline
+            .bus()
+            .unwrap()
+            .pop_filtered(&[gst::MessageType::Error])
+            .expect("an error message");
+        let gst::MessageView::Error(e) = error.view() else {
+            unreachable!()
+        };
+        assert!(
+            e.error().message().contains("network-simulation"),
+            "{bad}: {}",
+            e.error()
+        );
+        pipeline.set_state(gst::State::Null).unwrap();
+    }
+}

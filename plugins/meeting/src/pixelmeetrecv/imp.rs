@@ -380,14 +380,29 @@ impl PixelmeetRecv {
                 discard(&bin, pad);
             }
         });
+        // A stream that ends takes its discarding sink with it.
+        let weak_bin = obj.downgrade();
+        c.rtpbin.connect_pad_removed(move |_, pad| {
+            let Some(bin) = weak_bin.upgrade() else {
+                return;
+            };
+            if let Some(sink) = bin.by_name(&discard_name(pad)) {
+                let _ = sink.set_state(gst::State::Null);
+                let _ = bin.remove(&sink);
+            }
+        });
         gst::info!(CAT, imp = self, "listening on {}:{}", s.address, s.port);
         Ok(())
     }
 }
 
+fn discard_name(pad: &gst::Pad) -> String {
+    format!("discard_{}", pad.name())
+}
+
 /// Sends what `pad` gives into a new fakesink in `bin`.
 fn discard(bin: &super::PixelmeetRecv, pad: &gst::Pad) {
-    let Ok(sink) = graph::make("fakesink", &format!("discard_{}", pad.name())) else {
+    let Ok(sink) = graph::make("fakesink", &discard_name(pad)) else {
         return;
     };
     sink.set_property("async", false);

@@ -389,15 +389,19 @@ impl PixelmeetSend {
         } else {
             let netsim = graph::make("netsim", "netsim")?;
             for pair in s.network_simulation.split_whitespace() {
-                let (name, value) = pair
-                    .split_once('=')
-                    .filter(|(n, _)| netsim.find_property(n).is_some())
-                    .ok_or_else(|| {
-                        glib::bool_error!(
-                            "network-simulation: {pair:?} is not a netsim property=value"
-                        )
-                    })?;
-                netsim.set_property_from_str(name, value);
+                let value = pair.split_once('=').and_then(|(name, value)| {
+                    let pspec = netsim.find_property(name)?;
+                    Some((
+                        name,
+                        glib::Value::deserialize_with_pspec(value, &pspec).ok()?,
+                    ))
+                });
+                let Some((name, value)) = value else {
+                    return Err(glib::bool_error!(
+                        "network-simulation: {pair:?} is not a netsim property=value"
+                    ));
+                };
+                netsim.set_property_from_value(name, &value);
             }
             bin.add(&netsim)?;
             Some(netsim)
