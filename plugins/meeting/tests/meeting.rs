@@ -183,30 +183,12 @@ fn a_key_file_others_may_read_is_refused_with_the_reason() {
     common::init();
     let key = key_file("open", 0o644);
     for factory in ["pixelmeetsend", "pixelmeetrecv"] {
-        let pipeline = gst::Pipeline::new();
         let bin = gst::ElementFactory::make(factory)
             .property("key-file", key.to_str().unwrap())
             .build()
             .unwrap();
-        pipeline.add(&bin).unwrap();
-        assert!(
-            pipeline.set_state(gst::State::Ready).is_err(),
-            "{factory} refuses to start"
-        );
-        let error = pipeline
-            .bus()
-            .unwrap()
-            .pop_filtered(&[gst::MessageType::Error])
-            .expect("an error message");
-        let gst::MessageView::Error(e) = error.view() else {
-            unreachable!()
-        };
-        assert!(
-            e.error().message().contains("chmod 600"),
-            "{factory}: {}",
-            e.error()
-        );
-        pipeline.set_state(gst::State::Null).unwrap();
+        let error = refused_at_ready(bin);
+        assert!(error.contains("chmod 600"), "{factory}: {error}");
     }
     std::fs::remove_file(&key).unwrap();
 }
@@ -242,6 +224,23 @@ fn children_are_set_through_the_bin() {
         .collect();
     assert_ne!(ssrcs[0], 0);
     assert_ne!(ssrcs[0], ssrcs[1]);
+}
+
+/// `element`, alone in a pipeline, refuses to go to READY; the error message it posts.
+fn refused_at_ready(element: gst::Element) -> String {
+    let pipeline = gst::Pipeline::new();
+    pipeline.add(&element).unwrap();
+    assert!(pipeline.set_state(gst::State::Ready).is_err(), "it started");
+    let error = pipeline
+        .bus()
+        .unwrap()
+        .pop_filtered(&[gst::MessageType::Error])
+        .expect("an error message");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let gst::MessageView::Error(e) = error.view() else {
+        unreachable!()
+    };
+    e.error().message().to_string()
 }
 
 /// A compound RTCP packet a stranger sends to the sender's report port: a receiver report
@@ -329,27 +328,12 @@ fn a_bad_network_simulation_is_an_error_not_a_panic() {
         "no-such-property=1",
         "drop-probability",
     ] {
-        let pipeline = gst::Pipeline::new();
         let tx = gst::ElementFactory::make("pixelmeetsend")
             .property("network-simulation", bad)
             .property("report-port", 0u32)
             .build()
             .unwrap();
-        pipeline.add(&tx).unwrap();
-        assert!(pipeline.set_state(gst::State::Ready).is_err(), "{bad}");
-        let error = pipeline
-            .bus()
-            .unwrap()
-            .pop_filtered(&[gst::MessageType::Error])
-            .expect("an error message");
-        let gst::MessageView::Error(e) = error.view() else {
-            unreachable!()
-        };
-        assert!(
-            e.error().message().contains("network-simulation"),
-            "{bad}: {}",
-            e.error()
-        );
-        pipeline.set_state(gst::State::Null).unwrap();
+        let error = refused_at_ready(tx);
+        assert!(error.contains("network-simulation"), "{bad}: {error}");
     }
 }
