@@ -73,11 +73,8 @@ impl SrtpKey {
     pub fn encoder(&self, name: &str) -> Result<gst::Element, glib::BoolError> {
         let enc = crate::graph::make("srtpenc", name)?;
         enc.set_property("key", self.buffer());
-        for (property, value) in CIPHERS {
-            enc.set_property_from_str(
-                &property.replace("srtp-", "rtp-").replace("srtcp-", "rtcp-"),
-                value,
-            );
+        for (_, property, value) in CIPHERS {
+            enc.set_property_from_str(property, value);
         }
         Ok(enc)
     }
@@ -85,27 +82,25 @@ impl SrtpKey {
     /// An `srtpdec` that takes this key for every sender it hears from (whose SSRCs are random).
     pub fn decoder(&self, name: &str) -> Result<gst::Element, glib::BoolError> {
         let dec = crate::graph::make("srtpdec", name)?;
-        let caps = self.caps("application/x-srtp");
+        // The answer to request-key: the key and ciphers as srtpdec reads them from caps.
+        let mut key =
+            gst::Structure::builder("application/x-srtp").field("srtp-key", self.buffer());
+        for (field, _, value) in CIPHERS {
+            key = key.field(field, value);
+        }
+        let caps = gst::Caps::builder_full().structure(key.build()).build();
         dec.connect("request-key", false, move |_| Some(caps.to_value()));
         Ok(dec)
     }
-
-    /// `caps` of `media_type` (`application/x-srtp` or `-srtcp`) carrying the key.
-    pub fn caps(&self, media_type: &str) -> gst::Caps {
-        let mut s = gst::Structure::builder(media_type).field("srtp-key", self.buffer());
-        for (property, value) in CIPHERS {
-            s = s.field(property, value);
-        }
-        gst::Caps::builder_full().structure(s.build()).build()
-    }
 }
 
-/// AES-128 counter mode with HMAC-SHA1-80 for RTP and RTCP (RFC 3711's default).
-const CIPHERS: [(&str, &str); 4] = [
-    ("srtp-cipher", "aes-128-icm"),
-    ("srtp-auth", "hmac-sha1-80"),
-    ("srtcp-cipher", "aes-128-icm"),
-    ("srtcp-auth", "hmac-sha1-80"),
+/// AES-128 counter mode with HMAC-SHA1-80 for RTP and RTCP (RFC 3711's default), as srtpdec's
+/// caps field and srtpenc's property name it.
+const CIPHERS: [(&str, &str, &str); 4] = [
+    ("srtp-cipher", "rtp-cipher", "aes-128-icm"),
+    ("srtp-auth", "rtp-auth", "hmac-sha1-80"),
+    ("srtcp-cipher", "rtcp-cipher", "aes-128-icm"),
+    ("srtcp-auth", "rtcp-auth", "hmac-sha1-80"),
 ];
 
 #[cfg(test)]
