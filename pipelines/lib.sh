@@ -75,7 +75,8 @@ Network:
                       --iface IF (network interface; lo for a meeting on one machine)
   --relay H:P         go through a pixelmeet relay at H:P; with --slot K (0..N-1) --participants N
 Privacy:
-  --key-file F        SRTP-encrypt with the key in F (both ends need the same key)
+  --key-file F        SRTP with fresh keys per session, announced under the meeting key in F
+                      (every participant needs the same file; mode 0600)
   --make-key F        write a new random key to F (mode 0600) and exit
 Other:
   --no-audio          video only                         --seconds N    stop after N seconds
@@ -242,7 +243,7 @@ check_free() {
   done
 }
 
-# SRTP with AES-128 counter mode and HMAC-SHA1-80: a 30-byte master key and salt, as hex.
+# The meeting key: 30 random bytes as hex. Each session derives its own SRTP key from it.
 write_key() {
   local f=$1
   (umask 077 && od -An -tx1 -N30 /dev/urandom | tr -d ' \n' >"$f" && echo >>"$f")
@@ -260,7 +261,9 @@ load_key() {
 multicast_props() {
   if [ -n "$multicast" ]; then echo "ttl=$ttl${iface:+ multicast-iface=$iface}"; fi
 }
-key_prop() { if [ -n "$key_file" ]; then echo "key-file=\"$key_file\""; fi; }
+# Through a relay a sender hears many receivers, so it cannot answer every challenge: keys are
+# taken inside a time window instead (see README, Security).
+key_prop() { if [ -n "$key_file" ]; then echo "key-file=\"$key_file\"${relay:+ key-freshness=window}"; fi; }
 flag() { if [ "$1" -eq 1 ]; then echo true; else echo false; fi; }
 
 raw_kbps() { echo $((width * height * 3 / 2 * 8 * fps / 1000)); }
@@ -361,8 +364,6 @@ receiver() { # k report-host report-port video-out audio-out
 run_pipeline() { # description
   local desc=$1
   if [ "$verbose" -eq 1 ]; then echo "$desc" >&2; fi
-  # srtpdec says only in its debug log that packets fail authentication (a wrong key).
-  if [ -n "$key_file" ]; then export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}srtpdec:2"; fi
   local timeout_cmd=()
   # INT lets gst-launch end cleanly (-e); a pipeline whose sinks never saw data cannot take
   # its EOS, so it is killed 2 s later.

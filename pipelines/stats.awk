@@ -53,9 +53,14 @@ verbose == 1 { print; fflush() }
     fflush()
   }
 }
-/Error authentication packet/ && !auth_said {
-  print "pixelmeet: SRTP packets fail authentication: the sender uses a different key (or none); nothing is shown" > "/dev/stderr"
+# A peer's key announcement made with another meeting key (see the README's Security section).
+/pixelmeet-key, verdict=\(string\)refused, reason=\(string\)forged/ && !auth_said {
+  print "pixelmeet: key announcements fail authentication: the other side uses a different key file; nothing is shown" > "/dev/stderr"
   fflush("/dev/stderr"); auth_said = 1
+}
+/pixelmeet-key, verdict=\(string\)refused, reason=\(string\)stale/ && !stale_said {
+  print "pixelmeet: a key announcement is older than the key window: a replay, or this clock and the sender's disagree" > "/dev/stderr"
+  fflush("/dev/stderr"); stale_said = 1
 }
 verbose != 1 && /^(ERROR|WARNING)/ {
   print > "/dev/stderr"

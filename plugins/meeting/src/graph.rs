@@ -14,7 +14,17 @@ use gst::subclass::prelude::*;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::key::SrtpKey;
+use crate::key::Keys;
+use std::sync::Arc;
+
+video_glue::property_enums! {
+    /// When a bin takes a peer's announced SRTP key (see `session-keys`).
+    pub enum KeyFreshness: "GstPixelmeetKeyFreshness" {
+        Auto = 0, "auto", "Auto: challenge for a unicast peer that reports back, window otherwise";
+        Challenge = 1, "challenge", "Challenge: the announcement must answer this session's challenge (point to point)";
+        Window = 2, "window", "Window: the announcement's time must be within key-window of this clock (groups, relays)";
+    }
+}
 
 pub const DEFAULT_PORT: u16 = 5000;
 pub const DEFAULT_REPORT_PORT: u16 = 5004;
@@ -119,11 +129,26 @@ pub fn port_properties(port: &str, report_port: &str) -> [glib::ParamSpec; 2] {
 }
 
 /// The settings both bins have besides their ports, and their properties.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Shared {
     pub network: Network,
     pub rtx: bool,
     pub key_file: Option<PathBuf>,
+    pub key_freshness: KeyFreshness,
+    /// Seconds, for [`KeyFreshness::Window`].
+    pub key_window: u32,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            network: Network::default(),
+            rtx: false,
+            key_file: None,
+            key_freshness: KeyFreshness::Auto,
+            key_window: session_keys::DEFAULT_WINDOW_SECONDS,
+        }
+    }
 }
 
 impl Shared {
@@ -155,6 +180,19 @@ impl Shared {
                 .blurb(key_file)
                 .mutable_ready()
                 .build(),
+            glib::ParamSpecEnum::builder_with_default("key-freshness", d.key_freshness)
+                .nick("Key freshness")
+                .blurb("When a peer's announced session key is taken; a recording of an earlier session is refused")
+                .mutable_ready()
+                .build(),
+            glib::ParamSpecUInt::builder("key-window")
+                .nick("Key window")
+                .blurb("Seconds an announcement's timestamp may differ from this clock, for key-freshness=window (participants' clocks must agree that well)")
+                .minimum(1)
+                .maximum(3600)
+                .default_value(d.key_window)
+                .mutable_ready()
+                .build(),
         ]
     }
 
@@ -165,6 +203,8 @@ impl Shared {
             "ttl" => self.network.ttl = value.get().expect("type checked upstream"),
             "rtx" => self.rtx = value.get().expect("type checked upstream"),
             "key-file" => self.key_file = video_glue::path_of(value),
+            "key-freshness" => self.key_freshness = value.get().expect("type checked upstream"),
+            "key-window" => self.key_window = value.get().expect("type checked upstream"),
             _ => return false,
         }
         true
@@ -176,17 +216,31 @@ impl Shared {
             "ttl" => self.network.ttl.to_value(),
             "rtx" => self.rtx.to_value(),
             "key-file" => video_glue::path_value(self.key_file.as_deref()),
+            "key-freshness" => self.key_freshness.to_value(),
+            "key-window" => self.key_window.to_value(),
             _ => return None,
         })
     }
 
-    /// The key of `key-file`, read now.
-    pub fn key(&self) -> Result<Option<SrtpKey>, glib::BoolError> {
+    /// A new session under the meeting key of `key-file`, read now. `answerable`: the peer
+    /// is one unicast participant that hears this bin, so it can answer a challenge.
+    pub fn keys(
+        &self,
+        bin: &gst::Bin,
+        answerable: bool,
+    ) -> Result<Option<Arc<Keys>>, glib::BoolError> {
+        let freshness = match (self.key_freshness, answerable) {
+            (KeyFreshness::Challenge, _) | (KeyFreshness::Auto, true) => {
+                session_keys::Freshness::Challenge
+            }
+            _ => session_keys::Freshness::Window {
+                ms: u64::from(self.key_window) * 1000,
+            },
+        };
         self.key_file
             .as_deref()
-            .map(SrtpKey::read)
+            .map(|path| Keys::new(path, freshness, bin))
             .transpose()
-            .map_err(|e| glib::bool_error!("{e}"))
     }
 }
 
@@ -355,6 +409,18 @@ pub fn report_often(rtpbin: &gst::Element) {
             s.set_property("rtcp-min-interval", RTCP_MIN_INTERVAL.nseconds());
         }
     }
+}
+
+/// The SSRCs rtpbin's sessions send their own RTCP from (a receiver's reports).
+pub fn internal_ssrcs(rtpbin: &gst::Element) -> Vec<u32> {
+    [VIDEO_SESSION, AUDIO_SESSION]
+        .into_iter()
+        .filter_map(|id| {
+            rtpbin
+                .emit_by_name::<Option<glib::Object>>("get-internal-session", &[&id])
+                .map(|session| session.property::<u32>("internal-ssrc"))
+        })
+        .collect()
 }
 
 /// Adds `elements` to `bin` and links them in a row.

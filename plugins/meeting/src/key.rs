@@ -1,98 +1,26 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! The meeting's SRTP key, read from a file inside the process so it never appears on a
-//! command line, and the SRTP elements both bins make from it.
+//! SRTP with a fresh key per participant and session (the `session-keys` crate), wired into a
+//! bin: srtpenc takes this session's key; srtpdec asks for a stream's key when its first
+//! packet comes and gets one only once that stream's session was announced and found fresh;
+//! announcements go out through the bin's own udpsink socket (so they come from the media's
+//! address and port) every second and at once on hearing a new challenge, and are taken out
+//! of what the udpsrcs receive before srtpdec sees it.
 //!
-//! A key file holds 60 hex digits: AES-128 counter mode's 16-byte master key and 14-byte salt
-//! (`pipelines/send --make-key` writes one). Files that group or others may read are refused.
+//! The meeting key is read from a file inside the process, so it is on no command line.
+//! Each verdict is posted as a `pixelmeet-key` element message: `accepted` with the SSRCs,
+//! or `refused` with the reason and how many were refused for it (at most one a second per
+//! reason).
 
+use gio::prelude::*;
 use gst::glib;
 use gst::prelude::*;
-use std::io::Read as _;
+use session_keys::{Freshness, Keyring, MeetingKey, Refusal, Verdict, MASTER_LEN};
+use std::collections::HashMap;
+use std::net::ToSocketAddrs as _;
 use std::path::Path;
-
-/// Master key and salt.
-const KEY_BYTES: usize = 30;
-
-#[derive(Clone)]
-pub struct SrtpKey(Vec<u8>);
-
-impl std::fmt::Debug for SrtpKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("SrtpKey(..)")
-    }
-}
-
-impl SrtpKey {
-    pub fn read(path: &Path) -> Result<Self, String> {
-        let shown = path.display();
-        let meta = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read the key file {shown}: {e}"))?;
-        if !meta.is_file() {
-            return Err(format!("the key file {shown} is not a regular file"));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = meta.permissions().mode();
-            if mode & 0o077 != 0 {
-                return Err(format!(
-                    "the key file {shown} may be read by others (mode {:o}); chmod 600 it",
-                    mode & 0o777
-                ));
-            }
-        }
-        // Twice the key's length is room for spaces and line ends; a longer file is not a key.
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(4 * KEY_BYTES as u64).read_to_string(&mut text))
-            .map_err(|e| format!("cannot read the key file {shown}: {e}"))?;
-        Self::from_hex(&text).ok_or_else(|| {
-            format!("{shown} holds no SRTP key: 60 hex digits (make one with pipelines/send --make-key FILE)")
-        })
-    }
-
-    fn from_hex(text: &str) -> Option<Self> {
-        let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        if digits.len() != 2 * KEY_BYTES {
-            return None;
-        }
-        let bytes = digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-            .collect::<Option<Vec<u8>>>()?;
-        Some(Self(bytes))
-    }
-
-    fn buffer(&self) -> gst::Buffer {
-        gst::Buffer::from_slice(self.0.clone())
-    }
-
-    /// An `srtpenc` protecting RTP and RTCP with this key.
-    pub fn encoder(&self, name: &str) -> Result<gst::Element, glib::BoolError> {
-        let enc = crate::graph::make("srtpenc", name)?;
-        enc.set_property("key", self.buffer());
-        for (_, property, value) in CIPHERS {
-            enc.set_property_from_str(property, value);
-        }
-        Ok(enc)
-    }
-
-    /// An `srtpdec` that takes this key for every sender it hears from (whose SSRCs are random).
-    pub fn decoder(&self, name: &str) -> Result<gst::Element, glib::BoolError> {
-        let dec = crate::graph::make("srtpdec", name)?;
-        // The answer to request-key: the key and ciphers as srtpdec reads them from caps.
-        let mut key =
-            gst::Structure::builder("application/x-srtp").field("srtp-key", self.buffer());
-        for (field, _, value) in CIPHERS {
-            key = key.field(field, value);
-        }
-        let caps = gst::Caps::builder_full().structure(key.build()).build();
-        dec.connect("request-key", false, move |_| Some(caps.to_value()));
-        Ok(dec)
-    }
-}
+use std::sync::{Arc, Mutex, Weak};
 
 /// AES-128 counter mode with HMAC-SHA1-80 for RTP and RTCP (RFC 3711's default), as srtpdec's
 /// caps field and srtpenc's property name it.
@@ -103,32 +31,211 @@ const CIPHERS: [(&str, &str, &str); 4] = [
     ("srtcp-auth", "rtcp-auth", "hmac-sha1-80"),
 ];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Where announcements go: the udpsink whose socket sends them, and its destination.
+struct Outlet {
+    sink: glib::WeakRef<gst::Element>,
+    to: gio::InetSocketAddress,
+}
 
-    #[test]
-    fn a_key_is_sixty_hex_digits() {
-        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccdd";
-        assert!(SrtpKey::from_hex(&format!("{key}\n")).is_some());
-        assert!(SrtpKey::from_hex(&key[..58]).is_none());
-        assert!(SrtpKey::from_hex(&format!("{}zz", &key[..58])).is_none());
+/// A bin's keys: its session, the sessions it took, and where it announces.
+pub struct Keys {
+    ring: Mutex<Keyring>,
+    outlet: Mutex<Option<Outlet>>,
+    bin: glib::WeakRef<gst::Bin>,
+    refusals: Mutex<HashMap<Refusal, (u64, u64)>>,
+    ticker: Mutex<Option<gst::PeriodicClockId>>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("Keys(..)")
+    }
+}
+
+impl Drop for Keys {
+    fn drop(&mut self) {
+        if let Some(id) = self.ticker.lock().unwrap().take() {
+            id.unschedule();
+        }
+    }
+}
+
+impl Keys {
+    /// A new session under the meeting key in `path`, for `bin`.
+    pub fn new(
+        path: &Path,
+        freshness: Freshness,
+        bin: &gst::Bin,
+    ) -> Result<Arc<Self>, glib::BoolError> {
+        let ring = MeetingKey::read(path)
+            .and_then(|meeting| Keyring::new(meeting, freshness))
+            .map_err(|e| glib::bool_error!("{e}"))?;
+        Ok(Arc::new(Self {
+            ring: Mutex::new(ring),
+            outlet: Mutex::new(None),
+            bin: bin.downgrade(),
+            refusals: Mutex::new(HashMap::new()),
+            ticker: Mutex::new(None),
+        }))
     }
 
-    #[test]
-    fn a_key_file_others_may_read_is_refused() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let path = std::env::temp_dir().join(format!("pixelmeet-key-{}", std::process::id()));
-        std::fs::write(
-            &path,
-            "00112233445566778899aabbccddeeff00112233445566778899aabbccdd\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let refused = SrtpKey::read(&path).unwrap_err();
-        assert!(refused.contains("chmod 600"), "{refused}");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(SrtpKey::read(&path).is_ok());
-        std::fs::remove_file(&path).unwrap();
+    /// The SSRCs this bin sends SRTP or SRTCP from, as its announcements name them.
+    pub fn set_ssrcs(&self, ssrcs: &[u32]) {
+        self.ring.lock().unwrap().set_ssrcs(ssrcs);
     }
+
+    /// An `srtpenc` protecting RTP and RTCP with this session's key.
+    pub fn encoder(&self, name: &str) -> Result<gst::Element, glib::BoolError> {
+        let enc = crate::graph::make("srtpenc", name)?;
+        let master = self.ring.lock().unwrap().own_master();
+        enc.set_property("key", gst::Buffer::from_slice(master));
+        for (_, property, value) in CIPHERS {
+            enc.set_property_from_str(property, value);
+        }
+        Ok(enc)
+    }
+
+    /// An `srtpdec` that takes a stream's key from its session's announcement; until that has
+    /// been taken the stream's packets are dropped.
+    pub fn decoder(self: &Arc<Self>, name: &str) -> Result<gst::Element, glib::BoolError> {
+        let dec = crate::graph::make("srtpdec", name)?;
+        let keys = Arc::downgrade(self);
+        dec.connect("request-key", false, move |args| {
+            let master = args[1]
+                .get::<u32>()
+                .ok()
+                .and_then(|ssrc| keys.upgrade()?.ring.lock().unwrap().master_for(ssrc));
+            // No caps: srtpdec drops the packet and asks again at the next.
+            Some(master.map(|m| srtp_caps(&m)).to_value())
+        });
+        Ok(dec)
+    }
+
+    /// Announcements leave through `sink` (a udpsink to `host:port`): before its first packet,
+    /// then every second.
+    pub fn announce_through(
+        self: &Arc<Self>,
+        sink: &gst::Element,
+        host: &str,
+        port: u16,
+    ) -> Result<(), glib::BoolError> {
+        let to = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| glib::bool_error!("cannot resolve {host}"))?;
+        *self.outlet.lock().unwrap() = Some(Outlet {
+            sink: sink.downgrade(),
+            to: gio::InetSocketAddress::from(to),
+        });
+        // The first announcement goes just before the first packet, so a receiver can take
+        // the key before the stream's first keyframe arrives.
+        let keys = Arc::downgrade(self);
+        sink.static_pad("sink")
+            .expect("udpsink has a sink pad")
+            .add_probe(
+                gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+                move |_, _| {
+                    if let Some(keys) = keys.upgrade() {
+                        keys.announce();
+                    }
+                    gst::PadProbeReturn::Remove
+                },
+            );
+        let clock = gst::SystemClock::obtain();
+        let interval = gst::ClockTime::from_mseconds(session_keys::ANNOUNCE_INTERVAL_MS);
+        let id = clock.new_periodic_id(clock.time(), interval);
+        let keys: Weak<Self> = Arc::downgrade(self);
+        id.wait_async(move |_, _, _| {
+            if let Some(keys) = keys.upgrade() {
+                keys.announce();
+            }
+        })
+        .map_err(|_| glib::bool_error!("cannot schedule announcements"))?;
+        *self.ticker.lock().unwrap() = Some(id);
+        Ok(())
+    }
+
+    /// Takes announcements out of what `src` (a udpsrc) receives, before srtpdec.
+    pub fn listen(self: &Arc<Self>, src: &gst::Element) {
+        let keys = Arc::downgrade(self);
+        let pad = src.static_pad("src").expect("udpsrc has a src pad");
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let (Some(keys), Some(buffer)) = (keys.upgrade(), info.buffer()) else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let now = session_keys::now_ms();
+            // The map ends before the buffer is dropped.
+            let heard = match buffer.map_readable() {
+                Ok(map) if session_keys::Announcement::is_one(&map) => {
+                    keys.ring.lock().unwrap().hear(&map, now)
+                }
+                _ => return gst::PadProbeReturn::Ok,
+            };
+            keys.report(&heard.verdict, now);
+            if heard.reply {
+                keys.announce();
+            }
+            gst::PadProbeReturn::Drop
+        });
+    }
+
+    fn announce(&self) {
+        let outlet = self.outlet.lock().unwrap();
+        let Some(outlet) = outlet.as_ref() else {
+            return;
+        };
+        // The sink's socket exists from PAUSED on.
+        let Some(socket) = outlet
+            .sink
+            .upgrade()
+            .and_then(|s| s.property::<Option<gio::Socket>>("used-socket"))
+        else {
+            return;
+        };
+        let bytes = self
+            .ring
+            .lock()
+            .unwrap()
+            .announcement(session_keys::now_ms());
+        let _ = socket.send_to(Some(&outlet.to), &bytes, gio::Cancellable::NONE);
+    }
+
+    fn report(&self, verdict: &Verdict, now: u64) {
+        let Some(bin) = self.bin.upgrade() else {
+            return;
+        };
+        let structure = match verdict {
+            Verdict::Accepted(ssrcs) => gst::Structure::builder("pixelmeet-key")
+                .field("verdict", "accepted")
+                .field("ssrcs", gst::Array::new(ssrcs.iter().copied()))
+                .build(),
+            Verdict::Refused(refusal) => {
+                let mut refusals = self.refusals.lock().unwrap();
+                let (count, last) = refusals.entry(*refusal).or_insert((0, 0));
+                *count += 1;
+                if *count > 1 && now < *last + 1000 {
+                    return;
+                }
+                *last = now;
+                gst::Structure::builder("pixelmeet-key")
+                    .field("verdict", "refused")
+                    .field("reason", refusal.as_str())
+                    .field("count", *count)
+                    .build()
+            }
+            _ => return,
+        };
+        let _ = bin.post_message(gst::message::Element::builder(structure).src(&bin).build());
+    }
+}
+
+/// srtpdec's answer to request-key: the key and ciphers as it reads them from caps.
+fn srtp_caps(master: &[u8; MASTER_LEN]) -> gst::Caps {
+    let mut key = gst::Structure::builder("application/x-srtp")
+        .field("srtp-key", gst::Buffer::from_slice(*master));
+    for (field, _, value) in CIPHERS {
+        key = key.field(field, value);
+    }
+    gst::Caps::builder_full().structure(key.build()).build()
 }

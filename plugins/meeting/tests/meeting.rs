@@ -337,3 +337,243 @@ fn a_bad_network_simulation_is_an_error_not_a_panic() {
         assert!(error.contains("network-simulation"), "{bad}: {error}");
     }
 }
+
+/// Datagrams as they arrived at a UDP port, with when.
+type Recording = Vec<(Instant, Vec<u8>)>;
+
+/// Records what arrives at 127.0.0.1:`port` until `stop` is set, passing each datagram on to
+/// `forward` if given (a tap between a sender and its receiver).
+fn record(
+    port: u16,
+    forward: Option<u16>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Recording> {
+    let socket = std::net::UdpSocket::bind(("127.0.0.1", port)).expect("a free port");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 2048];
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(n) = socket.recv(&mut buf) {
+                got.push((Instant::now(), buf[..n].to_vec()));
+                if let Some(to) = forward {
+                    let _ = socket.send_to(&buf[..n], ("127.0.0.1", to));
+                }
+            }
+        }
+        got
+    })
+}
+
+/// Sends `recording` to 127.0.0.1:`port` with its datagrams' spacing, as an attacker who
+/// captured a call would.
+fn replay(recording: &Recording, port: u16) {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let Some((start, _)) = recording.first() else {
+        return;
+    };
+    let replay_start = Instant::now();
+    for (at, datagram) in recording {
+        let due = replay_start + (*at - *start);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
+    }
+}
+
+/// A sender recorded for `seconds`: everything it sends to its video RTP port (the
+/// announcements and SRTP) and to its RTCP port (SRTCP), with nobody answering.
+fn record_a_session(port: u16, extra: &str, seconds: u64) -> (Recording, Recording, u32) {
+    let stop_flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let rtp = record(port, None, stop_flag.clone());
+    let rtcp = record(port + 1, None, stop_flag.clone());
+    let tx = sender("red", port, extra);
+    std::thread::sleep(Duration::from_secs(seconds));
+    let ssrc = ssrc_of(&tx);
+    stop(&tx);
+    stop_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    (rtp.join().unwrap(), rtcp.join().unwrap(), ssrc)
+}
+
+/// An SSRC and a packet index under it.
+type SrtpIndex = (u32, u32);
+
+/// SRTP (SSRC, sequence number) and SRTCP (SSRC, E flag and index) of captured datagrams;
+/// the runs are short, so the rollover counter is 0 and the sequence number is the index.
+fn srtp_indices(rtp: &Recording, rtcp: &Recording) -> (Vec<SrtpIndex>, Vec<SrtpIndex>) {
+    let word = |d: &[u8], at: usize| u32::from_be_bytes(d[at..at + 4].try_into().unwrap());
+    let is_rtp = |d: &[u8]| d.len() >= 12 && d[0] >> 6 == 2;
+    let media = rtp
+        .iter()
+        .map(|(_, d)| d)
+        .filter(|d| is_rtp(d))
+        .map(|d| (word(d, 8), u32::from(u16::from_be_bytes([d[2], d[3]]))))
+        .collect();
+    // SRTCP ends with the 4-byte index and the 10-byte HMAC-SHA1-80 tag.
+    let reports = rtcp
+        .iter()
+        .map(|(_, d)| d)
+        .filter(|d| is_rtp(d) && d.len() >= 8 + 14)
+        .map(|d| (word(d, 4), word(d, d.len() - 14)))
+        .collect();
+    (media, reports)
+}
+
+/// A `pixelmeet-key` message: its verdict, the reason of a refusal, the SSRCs taken.
+#[derive(Debug)]
+struct KeyVerdict {
+    verdict: String,
+    reason: Option<String>,
+    ssrcs: Vec<u32>,
+}
+
+/// The `pixelmeet-key` messages posted so far.
+fn key_verdicts(pipeline: &gst::Pipeline) -> Vec<KeyVerdict> {
+    common::element_messages(&pipeline.bus().unwrap(), "pixelmeet-key")
+        .iter()
+        .map(|s| KeyVerdict {
+            verdict: s.get("verdict").unwrap(),
+            reason: s.get("reason").ok(),
+            ssrcs: s.get::<gst::Array>("ssrcs").map_or(Vec::new(), |a| {
+                a.iter().map(|v| v.get::<u32>().unwrap()).collect()
+            }),
+        })
+        .collect()
+}
+
+fn accepted(verdicts: &[KeyVerdict], ssrc: u32) -> bool {
+    verdicts
+        .iter()
+        .any(|v| v.verdict == "accepted" && v.ssrcs.contains(&ssrc))
+}
+
+fn refused_for(verdicts: &[KeyVerdict], reason: &str) -> bool {
+    verdicts
+        .iter()
+        .any(|v| v.verdict == "refused" && v.reason.as_deref() == Some(reason))
+}
+
+#[test]
+fn two_sessions_with_one_key_file_repeat_no_srtp_index() {
+    let key = key_file("sessions", 0o600);
+    let with_key = format!("key-file={}", key.display());
+    let (rtp1, rtcp1, ssrc1) = record_a_session(24550, &with_key, 2);
+    let (rtp2, rtcp2, ssrc2) = record_a_session(24550, &with_key, 2);
+    let (media1, reports1) = srtp_indices(&rtp1, &rtcp1);
+    let (media2, reports2) = srtp_indices(&rtp2, &rtcp2);
+    assert!(media1.len() > 20 && media2.len() > 20, "SRTP was sent");
+    assert!(
+        !reports1.is_empty() && !reports2.is_empty(),
+        "SRTCP was sent"
+    );
+    assert!(
+        reports1.iter().all(|(_, index)| index >> 31 == 1),
+        "SRTCP is encrypted (E flag)"
+    );
+    assert!(media1.iter().all(|(s, _)| [ssrc1, ssrc1 + 2].contains(s)));
+    assert!(media2.iter().all(|(s, _)| [ssrc2, ssrc2 + 2].contains(s)));
+    let seen: std::collections::HashSet<_> = media1.iter().chain(&reports1).collect();
+    let repeats = media2
+        .iter()
+        .chain(&reports2)
+        .filter(|i| seen.contains(i))
+        .count();
+    assert_eq!(repeats, 0, "an (SSRC, index) pair of session 1 came again");
+    // Each session announced its own session under the meeting key.
+    let sessions = |rtp: &Recording| -> std::collections::HashSet<Vec<u8>> {
+        rtp.iter()
+            .filter(|(_, d)| d.starts_with(b"PXMK"))
+            .map(|(_, d)| d[16..32].to_vec())
+            .collect()
+    };
+    let (s1, s2) = (sessions(&rtp1), sessions(&rtp2));
+    assert_eq!((s1.len(), s2.len()), (1, 1), "one session each, announced");
+    assert!(s1.is_disjoint(&s2), "the second run is a new session");
+    // The key itself is in no announcement.
+    let key_bytes: Vec<u8> = (0..30).map(|i| ((i * 37 + 11) % 256) as u8).collect();
+    assert!(rtp1
+        .iter()
+        .chain(&rtcp1)
+        .all(|(_, d)| !d.windows(8).any(|w| key_bytes.windows(8).any(|k| k == w))));
+    std::fs::remove_file(&key).unwrap();
+}
+
+#[test]
+fn a_recording_of_an_earlier_session_is_not_shown_point_to_point() {
+    let key = key_file("replay", 0o600);
+    let with_key = format!("key-file={}", key.display());
+    // Session 1 through a tap that records what the sender sends to the receiver.
+    let (rx, sink) = receiver(24560, &with_key);
+    let stop_tap = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tap = record(24570, Some(24560), stop_tap.clone());
+    let tx = sender("red", 24570, &format!("{with_key} report-port=24564"));
+    assert!(
+        shows(&sink, "red", Duration::from_secs(10)),
+        "session 1 is shown"
+    );
+    let first_ssrc = ssrc_of(&tx);
+    let verdicts = key_verdicts(&rx);
+    assert!(
+        accepted(&verdicts, first_ssrc),
+        "session 1's key was taken for its SSRC {first_ssrc}: {verdicts:?}"
+    );
+    stop(&tx);
+    stop_tap.store(true, std::sync::atomic::Ordering::Relaxed);
+    let recording = tap.join().unwrap();
+    stop(&rx);
+
+    // Session 2, same key file: the recording replayed at once shows nothing.
+    let (rx, sink) = receiver(24560, &with_key);
+    replay(&recording, 24560);
+    assert!(
+        !shows(&sink, "red", Duration::from_secs(1)),
+        "the recording of session 1 was shown"
+    );
+    let verdicts = key_verdicts(&rx);
+    assert!(!accepted(&verdicts, first_ssrc), "{verdicts:?}");
+    assert!(
+        refused_for(&verdicts, "unanswered"),
+        "refused for not answering this session's challenge: {verdicts:?}"
+    );
+    // A live sender of session 2 is shown by the same receiver.
+    let tx = sender("blue", 24560, &with_key);
+    assert!(
+        shows(&sink, "blue", Duration::from_secs(10)),
+        "a live keyed sender is shown"
+    );
+    assert!(accepted(&key_verdicts(&rx), ssrc_of(&tx)));
+    stop(&tx);
+    stop(&rx);
+    std::fs::remove_file(&key).unwrap();
+}
+
+#[test]
+fn in_a_group_a_recording_older_than_the_key_window_is_refused() {
+    let key = key_file("window", 0o600);
+    let group = format!(
+        "key-file={} key-freshness=window key-window=3",
+        key.display()
+    );
+    let (recording, _, ssrc) = record_a_session(24580, &group, 1);
+    // Inside the window a replay is taken: the documented limit of groups.
+    let (rx, sink) = receiver(24590, &group);
+    replay(&recording, 24590);
+    assert!(
+        shows(&sink, "red", Duration::from_secs(2)),
+        "a replay inside the window: {:?}",
+        key_verdicts(&rx)
+    );
+    assert!(accepted(&key_verdicts(&rx), ssrc));
+    stop(&rx);
+    // Once the newest announcement in it is older than the window, it is refused.
+    std::thread::sleep(Duration::from_secs(4));
+    let (rx, sink) = receiver(24590, &group);
+    replay(&recording, 24590);
+    assert!(!shows(&sink, "red", Duration::from_secs(1)));
+    let verdicts = key_verdicts(&rx);
+    assert!(!accepted(&verdicts, ssrc), "{verdicts:?}");
+    assert!(refused_for(&verdicts, "stale"), "{verdicts:?}");
+    stop(&rx);
+    std::fs::remove_file(&key).unwrap();
+}

@@ -4,9 +4,10 @@
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::graph::{self, Shared, Tail};
+use crate::key::Keys;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -74,6 +75,8 @@ impl Children {
 pub struct PixelmeetRecv {
     settings: Mutex<Settings>,
     children: Mutex<Option<Result<Children, glib::BoolError>>>,
+    /// This session's SRTP keys, with a key file.
+    keys: Mutex<Option<Arc<Keys>>>,
     assembled: Mutex<bool>,
 }
 
@@ -262,9 +265,12 @@ impl PixelmeetRecv {
             .expect("made at construction")
             .as_ref()
             .map_err(Clone::clone)?;
-        let key = s.shared.key()?;
         let obj = self.obj();
         let bin: &gst::Bin = obj.upcast_ref();
+        let answerable = !graph::is_multicast(&s.address)
+            && !graph::is_multicast(&s.report_host)
+            && s.report_port != 0;
+        let key = s.shared.keys(bin, answerable)?;
         let net = &s.shared.network;
         c.rtpbin.set_property("latency", s.latency);
         c.rtpbin.set_property("do-retransmission", s.shared.rtx);
@@ -293,6 +299,10 @@ impl PixelmeetRecv {
                 net,
             )?;
             bin.add_many([&rtp_in, &rtcp_in])?;
+            if let Some(k) = &key {
+                k.listen(&rtp_in);
+                k.listen(&rtcp_in);
+            }
             let mut rtp = Tail::new(&rtp_in, "src");
             let mut rtcp = Tail::new(&rtcp_in, "src");
             if let Some(k) = &key {
@@ -319,6 +329,9 @@ impl PixelmeetRecv {
                 net,
             )?;
             bin.add(&reports)?;
+            if let (Some(k), graph::VIDEO_SESSION) = (&key, id) {
+                k.announce_through(&reports, &s.report_host, report_port)?;
+            }
             let mut out = Tail::new(&c.rtpbin, &format!("send_rtcp_src_{id}"));
             if let Some(enc) = &srtp_out {
                 out = out.through(enc, &format!("rtcp_sink_{id}"), &format!("rtcp_src_{id}"))?;
@@ -340,6 +353,10 @@ impl PixelmeetRecv {
             )?;
         }
         graph::report_often(&c.rtpbin);
+        if let Some(k) = &key {
+            k.set_ssrcs(&graph::internal_ssrcs(&c.rtpbin));
+        }
+        *self.keys.lock().unwrap() = key.clone();
 
         let funnel = c.funnel.downgrade();
         let audio_in = c

@@ -4,9 +4,10 @@
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::graph::{self, Shared, Tail};
+use crate::key::Keys;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -83,6 +84,8 @@ pub struct PixelmeetSend {
     audio: Mutex<Option<Audio>>,
     /// The video SSRC in use, once assembled.
     ssrc: Mutex<Option<u32>>,
+    /// This session's SRTP keys, with a key file.
+    keys: Mutex<Option<Arc<Keys>>>,
     assembled: Mutex<bool>,
 }
 
@@ -329,12 +332,13 @@ impl PixelmeetSend {
             .expect("made at construction")
             .as_ref()
             .map_err(Clone::clone)?;
-        let key = s.shared.key()?;
         if s.host.is_empty() {
             return Err(glib::bool_error!("host is empty"));
         }
         let obj = self.obj();
         let bin: &gst::Bin = obj.upcast_ref();
+        let answerable = !graph::is_multicast(&s.host) && s.report_port != 0;
+        let keys = s.shared.keys(bin, answerable)?;
         let ssrc = match s.ssrc {
             0 => glib::random_int().max(1),
             n => n,
@@ -380,7 +384,7 @@ impl PixelmeetSend {
             video_out = video_out.through(&rtx, "sink", "src")?;
         }
         video_out.end(&c.rtpbin, "send_rtp_sink_0")?;
-        let srtp = key.as_ref().map(|k| k.encoder("srtpenc")).transpose()?;
+        let srtp = keys.as_ref().map(|k| k.encoder("srtpenc")).transpose()?;
         if let Some(enc) = &srtp {
             bin.add(enc)?;
         }
@@ -424,6 +428,9 @@ impl PixelmeetSend {
                     )?;
                 }
                 out.end(&sink, "sink")?;
+                if let (Some(k), "rtp", graph::VIDEO_SESSION) = (&keys, kind, id) {
+                    k.announce_through(&sink, &s.host, port)?;
+                }
             }
             if report_port == 0 {
                 return Ok(());
@@ -438,12 +445,15 @@ impl PixelmeetSend {
                 &format!("reports_in_{id}"),
                 address,
                 report_port,
-                &graph::rtcp_caps(key.is_some()),
+                &graph::rtcp_caps(keys.is_some()),
                 net,
             )?;
             bin.add(&reports)?;
+            if let Some(k) = &keys {
+                k.listen(&reports);
+            }
             let mut reports = Tail::new(&reports, "src");
-            if let Some(k) = &key {
+            if let Some(k) = &keys {
                 let dec = k.decoder(&format!("srtpdec_{id}"))?;
                 bin.add(&dec)?;
                 reports = reports.through(&dec, "rtcp_sink", "rtcp_src")?;
@@ -464,6 +474,13 @@ impl PixelmeetSend {
             )?;
         }
         graph::report_often(&c.rtpbin);
+        if let Some(k) = &keys {
+            // Media, audio, retransmissions, and the sessions' own RTCP.
+            let mut ssrcs = vec![ssrc, ssrc.wrapping_add(1), ssrc.wrapping_add(2)];
+            ssrcs.extend(graph::internal_ssrcs(&c.rtpbin));
+            k.set_ssrcs(&ssrcs);
+        }
+        *self.keys.lock().unwrap() = keys;
         gst::info!(
             CAT,
             imp = self,
