@@ -5,7 +5,8 @@
 //!
 //! The meeting key file (30 bytes, as 60 hex digits) is never an SRTP key itself. Every
 //! participant that sends SRTP or SRTCP picks a random 16-byte *session* at start and derives
-//! its SRTP master key and salt from the meeting key and that session with HKDF-SHA256. It
+//! its SRTP master key and salt from the meeting key and that session with HKDF-SHA256; point
+//! to point also from the challenge of its peer, so both ends contribute to every key. It
 //! announces the session, with the SSRCs it sends from, a timestamp, a random *challenge*
 //! and the *echo* of the newest challenge it heard, in an [`Announcement`] authenticated with
 //! HMAC-SHA256 under a key derived from the meeting key. Only holders of the meeting key can
@@ -14,8 +15,8 @@
 //!
 //! A receiver takes an announced key only when it is fresh:
 //! - [`Freshness::Challenge`] (point to point): the announcement must echo this participant's
-//!   own challenge, which is new each run. A recording of an earlier session echoes an earlier
-//!   challenge and is refused, however soon it is replayed.
+//!   own challenge, which is new each run, and its key is bound to that echo. A recording of an
+//!   earlier session echoes an earlier challenge and is refused, however soon it is replayed.
 //! - [`Freshness::Window`] (groups, where a sender cannot answer every receiver's challenge):
 //!   the timestamp must be within the window of this participant's clock. A recording older
 //!   than the window is refused; one replayed inside it is taken (the documented limit).
@@ -47,6 +48,8 @@ pub const ANNOUNCE_INTERVAL_MS: u64 = 1000;
 const MAGIC: &[u8; 4] = b"PXMK";
 const VERSION: u8 = 1;
 const HEADER_LEN: usize = 8 + 8 + 3 * NONCE_LEN;
+/// Flag: the announced key is derived from the echo too (the announcer is point to point).
+const BOUND_TO_ECHO: u8 = 1;
 const TAG_LEN: usize = 16;
 const ANNOUNCE_INFO: &[u8] = b"pixelmeet announcement v1";
 const SRTP_INFO: &[u8] = b"pixelmeet srtp master v1";
@@ -107,10 +110,13 @@ impl MeetingKey {
         Self(bytes)
     }
 
-    /// The SRTP master key and salt of `session`.
-    fn master_of(&self, session: &[u8; NONCE_LEN]) -> [u8; MASTER_LEN] {
+    /// The SRTP master key and salt of `session`, bound to the challenge `echo` (zeros: none).
+    fn master_of(&self, session: &[u8; NONCE_LEN], echo: &[u8; NONCE_LEN]) -> [u8; MASTER_LEN] {
+        let mut salt = [0; 2 * NONCE_LEN];
+        salt[..NONCE_LEN].copy_from_slice(session);
+        salt[NONCE_LEN..].copy_from_slice(echo);
         let mut master = [0; MASTER_LEN];
-        hkdf::Hkdf::<Sha256>::new(Some(session), &self.0)
+        hkdf::Hkdf::<Sha256>::new(Some(&salt), &self.0)
             .expand(SRTP_INFO, &mut master)
             .expect("30 bytes is a valid HKDF-SHA256 length");
         master
@@ -143,7 +149,20 @@ pub struct Announcement {
     pub challenge: [u8; NONCE_LEN],
     /// The newest challenge the announcer heard; zeros for none.
     pub echo: [u8; NONCE_LEN],
+    /// The key is derived from `echo` too.
+    pub bound_to_echo: bool,
     pub ssrcs: Vec<u32>,
+}
+
+impl Announcement {
+    /// The challenge the announced key is bound to: zeros for none.
+    fn key_echo(&self) -> [u8; NONCE_LEN] {
+        if self.bound_to_echo {
+            self.echo
+        } else {
+            [0; NONCE_LEN]
+        }
+    }
 }
 
 impl Announcement {
@@ -157,7 +176,8 @@ impl Announcement {
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
         out.push(self.ssrcs.len() as u8);
-        out.extend_from_slice(&[0, 0]);
+        out.push(if self.bound_to_echo { BOUND_TO_ECHO } else { 0 });
+        out.push(0);
         out.extend_from_slice(&self.timestamp_ms.to_be_bytes());
         out.extend_from_slice(&self.session);
         out.extend_from_slice(&self.challenge);
@@ -176,7 +196,10 @@ impl Announcement {
         }
         let count = usize::from(packet[5]);
         let body = HEADER_LEN + 4 * count;
-        if !(1..=MAX_SSRCS).contains(&count) || packet.len() != body + TAG_LEN {
+        if !(1..=MAX_SSRCS).contains(&count)
+            || packet.len() != body + TAG_LEN
+            || packet[6] & !BOUND_TO_ECHO != 0
+        {
             return Err(Refusal::Malformed);
         }
         mac(key, &packet[..body])
@@ -190,6 +213,7 @@ impl Announcement {
             session: nonce(16),
             challenge: nonce(16 + NONCE_LEN),
             echo: nonce(16 + 2 * NONCE_LEN),
+            bound_to_echo: packet[6] & BOUND_TO_ECHO != 0,
             ssrcs: packet[HEADER_LEN..body]
                 .chunks(4)
                 .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")))
@@ -254,6 +278,8 @@ pub struct Heard {
     pub verdict: Verdict,
     /// A new challenge was heard: announce now so the peer need not wait for the next round.
     pub reply: bool,
+    /// Point to point, this participant's own key changed with it: give srtpenc the new one.
+    pub rekey: bool,
 }
 
 struct Peer {
@@ -326,21 +352,27 @@ impl Keyring {
         self.freshness
     }
 
-    /// This session's SRTP master key and salt, for srtpenc.
+    /// This session's SRTP master key and salt, for srtpenc; point to point it changes with
+    /// the challenge echoed.
     pub fn own_master(&self) -> [u8; MASTER_LEN] {
-        self.meeting.master_of(&self.session)
+        self.meeting
+            .master_of(&self.session, &self.own_announcement(0).key_echo())
     }
 
-    /// This participant's announcement, stamped `now_ms`.
-    pub fn announcement(&self, now_ms: u64) -> Vec<u8> {
+    fn own_announcement(&self, now_ms: u64) -> Announcement {
         Announcement {
             timestamp_ms: now_ms,
             session: self.session,
             challenge: self.challenge,
             echo: self.newest_heard.map_or([0; NONCE_LEN], |(_, c)| c),
+            bound_to_echo: self.freshness == Freshness::Challenge,
             ssrcs: self.ssrcs.clone(),
         }
-        .to_bytes(&self.announce_key)
+    }
+
+    /// This participant's announcement, stamped `now_ms`.
+    pub fn announcement(&self, now_ms: u64) -> Vec<u8> {
+        self.own_announcement(now_ms).to_bytes(&self.announce_key)
     }
 
     /// The master key for srtpdec of a stream from `ssrc`, once its session was taken.
@@ -354,6 +386,7 @@ impl Keyring {
         let verdict = |verdict| Heard {
             verdict,
             reply: false,
+            rekey: false,
         };
         if !Announcement::is_one(packet) {
             return verdict(Verdict::NotAnnouncement);
@@ -379,6 +412,7 @@ impl Keyring {
         Heard {
             verdict: self.judge(&a, now_ms),
             reply,
+            rekey: reply && self.freshness == Freshness::Challenge,
         }
     }
 
@@ -413,7 +447,7 @@ impl Keyring {
             Peer {
                 newest_ms: a.timestamp_ms,
                 ssrcs: a.ssrcs.clone(),
-                master: self.meeting.master_of(&a.session),
+                master: self.meeting.master_of(&a.session, &a.key_echo()),
             },
         );
         Verdict::Accepted(a.ssrcs.clone())
@@ -508,7 +542,8 @@ mod tests {
             receiver.hear(&sender.announcement(1_001_000), 1_001_000),
             Heard {
                 verdict: Verdict::Known,
-                reply: false
+                reply: false,
+                rekey: false
             }
         );
     }
@@ -550,17 +585,25 @@ mod tests {
     fn point_to_point_only_an_answer_to_this_sessions_challenge_is_taken() {
         let mut sender = party(Freshness::Challenge, 1, &[7]);
         let mut receiver = party(Freshness::Challenge, 2, &[100]);
+        let unanswered_key = sender.own_master();
         // The sender speaks first: not yet an answer.
         let first = receiver.hear(&sender.announcement(10), 10);
         assert_eq!(first.verdict, Verdict::Refused(Refusal::Unanswered));
-        assert!(first.reply);
+        assert!(first.reply && first.rekey);
         // The receiver's reply echoes the sender: taken, and answered at once.
         let answer = sender.hear(&receiver.announcement(11), 11);
         assert_eq!(answer.verdict, Verdict::Accepted(vec![100]));
-        assert!(answer.reply);
+        assert!(answer.reply && answer.rekey);
+        assert_eq!(sender.master_for(100), Some(receiver.own_master()));
         let second = receiver.hear(&sender.announcement(12), 12);
         assert_eq!(second.verdict, Verdict::Accepted(vec![7]));
-        assert!(!second.reply);
+        assert!(!second.reply && !second.rekey);
+        // Both ends contribute: the sender's key is bound to the receiver's challenge.
+        assert_eq!(receiver.master_for(7), Some(sender.own_master()));
+        assert_ne!(sender.own_master(), unanswered_key);
+        let mut other_sender = party(Freshness::Challenge, 1, &[7]);
+        other_sender.hear(&party(Freshness::Challenge, 3, &[100]).announcement(11), 11);
+        assert_ne!(other_sender.own_master(), sender.own_master());
     }
 
     #[test]
@@ -638,5 +681,38 @@ mod tests {
         assert_eq!(receiver.peers.len(), MAX_PEERS);
         assert_eq!(receiver.master_for(1000), None, "the oldest was forgotten");
         assert!(receiver.master_for(1000 + MAX_PEERS as u32 + 9).is_some());
+    }
+
+    proptest::proptest! {
+        /// Hostile bytes at the media ports: never a panic, never a key.
+        #[test]
+        fn any_bytes_are_heard_without_a_key_taken(
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            count in 0u8..12,
+        ) {
+            let mut receiver = party(WINDOW, 2, &[100]);
+            let mut packet = MAGIC.to_vec();
+            packet.extend([VERSION, count]);
+            packet.extend(&tail);
+            let heard = receiver.hear(&packet, 0);
+            proptest::prop_assert!(matches!(heard.verdict, Verdict::Refused(_)));
+            proptest::prop_assert!(!heard.reply && !heard.rekey);
+            proptest::prop_assert!(receiver.peers.is_empty() && receiver.newest_heard.is_none());
+        }
+
+        /// Any one bit of an announcement changed: refused.
+        #[test]
+        fn an_altered_announcement_is_refused(bit in 0usize..(8 * (HEADER_LEN + 8 + TAG_LEN))) {
+            let sender = party(WINDOW, 1, &[7, 8]);
+            let mut receiver = party(WINDOW, 2, &[100]);
+            let mut packet = sender.announcement(5);
+            packet[bit / 8] ^= 1 << (bit % 8);
+            let verdict = receiver.hear(&packet, 5).verdict;
+            proptest::prop_assert!(
+                matches!(verdict, Verdict::Refused(_) | Verdict::NotAnnouncement),
+                "{:?}", verdict
+            );
+            proptest::prop_assert_eq!(receiver.master_for(7), None);
+        }
     }
 }

@@ -40,6 +40,8 @@ struct Outlet {
 /// A bin's keys: its session, the sessions it took, and where it announces.
 pub struct Keys {
     ring: Mutex<Keyring>,
+    /// The srtpenc this session's key is in (it changes when a new peer answers).
+    encoder: Mutex<glib::WeakRef<gst::Element>>,
     outlet: Mutex<Option<Outlet>>,
     bin: glib::WeakRef<gst::Bin>,
     refusals: Mutex<HashMap<Refusal, (u64, u64)>>,
@@ -72,6 +74,7 @@ impl Keys {
             .map_err(|e| glib::bool_error!("{e}"))?;
         Ok(Arc::new(Self {
             ring: Mutex::new(ring),
+            encoder: Mutex::new(glib::WeakRef::new()),
             outlet: Mutex::new(None),
             bin: bin.downgrade(),
             refusals: Mutex::new(HashMap::new()),
@@ -84,15 +87,23 @@ impl Keys {
         self.ring.lock().unwrap().set_ssrcs(ssrcs);
     }
 
-    /// An `srtpenc` protecting RTP and RTCP with this session's key.
+    /// The `srtpenc` protecting RTP and RTCP with this session's key.
     pub fn encoder(&self, name: &str) -> Result<gst::Element, glib::BoolError> {
         let enc = crate::graph::make("srtpenc", name)?;
-        let master = self.ring.lock().unwrap().own_master();
-        enc.set_property("key", gst::Buffer::from_slice(master));
         for (_, property, value) in CIPHERS {
             enc.set_property_from_str(property, value);
         }
+        self.encoder.lock().unwrap().set(Some(&enc));
+        self.rekey();
         Ok(enc)
+    }
+
+    /// Gives srtpenc this session's key as it is now; srtpenc starts a new SRTP session with it.
+    fn rekey(&self) {
+        if let Some(enc) = self.encoder.lock().unwrap().upgrade() {
+            let master = self.ring.lock().unwrap().own_master();
+            enc.set_property("key", gst::Buffer::from_slice(master));
+        }
     }
 
     /// An `srtpdec` that takes a stream's key from its session's announcement; until that has
@@ -175,6 +186,9 @@ impl Keys {
             keys.report(&heard.verdict, now);
             if heard.reply {
                 keys.announce();
+            }
+            if heard.rekey {
+                keys.rekey();
             }
             gst::PadProbeReturn::Drop
         });

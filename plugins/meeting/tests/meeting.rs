@@ -68,8 +68,21 @@ fn stop(p: &gst::Pipeline) {
 
 #[test]
 fn a_gst_launch_receiver_shows_a_restarted_sender_again() {
-    let (rx, sink) = receiver(24500, "");
-    let first = sender("red", 24500, "");
+    restarted_sender_shown_again(24500, "");
+}
+
+/// With a key the restarted sender is a new session: its key is taken once it answers the
+/// receiver's challenge, and the receiver's reports are rekeyed to answer the sender's.
+#[test]
+fn a_restarted_keyed_sender_is_shown_again() {
+    let key = key_file("restart", 0o600);
+    restarted_sender_shown_again(24600, &format!("key-file={}", key.display()));
+    std::fs::remove_file(&key).unwrap();
+}
+
+fn restarted_sender_shown_again(port: u16, extra: &str) {
+    let (rx, sink) = receiver(port, extra);
+    let first = sender("red", port, extra);
     assert!(
         shows(&sink, "red", Duration::from_secs(10)),
         "the first sender's picture arrives bit for bit"
@@ -77,7 +90,7 @@ fn a_gst_launch_receiver_shows_a_restarted_sender_again() {
     let first_ssrc = ssrc_of(&first);
     stop(&first);
 
-    let second = sender("blue", 24500, "");
+    let second = sender("blue", port, extra);
     assert_ne!(
         ssrc_of(&second),
         first_ssrc,
