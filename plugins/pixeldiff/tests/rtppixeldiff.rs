@@ -306,3 +306,65 @@ fn hostile_packets_never_crash_the_receiver() {
     );
     assert!(!warnings(&bus).is_empty(), "the damage is reported");
 }
+
+/// An RTP packet of `ssrc` with a one-byte payload, a frame of its own, at `pts`.
+fn tiny_packet(ssrc: u32, seq: u16, pts_ms: u64) -> gst::Buffer {
+    use gst_rtp::rtp_buffer::RTPBufferExt as _;
+    let mut buffer = gst::Buffer::new_rtp_with_sizes(1, 0, 0).unwrap();
+    {
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(gst::ClockTime::from_mseconds(pts_ms));
+        let mut rtp = gst_rtp::RTPBuffer::from_buffer_writable(b).unwrap();
+        rtp.set_ssrc(ssrc);
+        rtp.set_seq(seq);
+        rtp.set_timestamp(90 * pts_ms as u32);
+        rtp.set_marker(true);
+        rtp.set_payload_type(96);
+    }
+    buffer
+}
+
+/// A depayloader following sender A while sender B floods `flood` packets; then A falls silent
+/// for `silence` and B is followed. Returns the frames pushed when B was taken, and the
+/// depayloader.
+fn switch_after_a_flood(
+    flood: u16,
+    silence: std::time::Duration,
+) -> (Vec<gst::Buffer>, gst::Element) {
+    init();
+    let mut h = gst_check::Harness::new("rtppixeldiffdepay");
+    h.set_src_caps(pixeldiff_rtp_caps().parse().unwrap());
+    h.push(tiny_packet(0xa, 1, 0)).unwrap();
+    assert!(h.try_pull().is_some(), "A is followed");
+    for i in 0..flood {
+        h.push(tiny_packet(0xb, i, 1 + u64::from(i))).unwrap();
+    }
+    assert!(h.try_pull().is_none(), "B is not shown while A is alive");
+    std::thread::sleep(silence);
+    h.push(tiny_packet(0xb, flood, 1 + u64::from(flood)))
+        .unwrap();
+    let out = std::iter::from_fn(|| h.try_pull()).collect();
+    (out, h.element().unwrap())
+}
+
+#[test]
+fn a_flood_from_a_second_sender_is_kept_within_a_packet_budget() {
+    let (out, depay) = switch_after_a_flood(20_000, std::time::Duration::from_millis(600));
+    assert_eq!(depay.property::<u64>("packets-foreign"), 20_000);
+    assert_eq!(depay.property::<u64>("source-changes"), 1);
+    // At most 8192 waited and the packet that switched; the newest were kept, in order.
+    assert!((2..=8193).contains(&out.len()), "{} frames", out.len());
+    let pts: Vec<u64> = out.iter().map(|b| b.pts().unwrap().mseconds()).collect();
+    assert!(
+        pts.windows(2).all(|w| w[1] == w[0] + 1),
+        "the newest, in order"
+    );
+    assert_eq!(*pts.last().unwrap(), 20_001);
+}
+
+#[test]
+fn what_a_second_sender_sent_over_a_second_ago_is_not_replayed() {
+    let (out, _) = switch_after_a_flood(100, std::time::Duration::from_millis(1200));
+    let pts: Vec<u64> = out.iter().map(|b| b.pts().unwrap().mseconds()).collect();
+    assert_eq!(pts, [101], "only the packet that came after the silence");
+}

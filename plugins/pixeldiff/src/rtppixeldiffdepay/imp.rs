@@ -37,8 +37,16 @@ struct PendingFrame {
 }
 
 /// Packets kept of a sender not followed (yet), so that a restarted sender's first frames,
-/// keyframe included, are not lost while the old one times out.
+/// keyframe included, are not lost while the old one times out. The budget counts each
+/// packet's bookkeeping as well as its payload, and the packets too, so a flood of empty
+/// packets costs no more than full ones.
 const MAX_WAITING_BYTES: usize = 4 << 20;
+const MAX_WAITING_PACKETS: usize = 8192;
+const WAITING_PACKET_COST: usize = std::mem::size_of::<(Instant, Packet)>();
+/// Only packets that came within this long are kept: a restarted sender's from while the old
+/// one timed out. So what is replayed at a switch is at most what came in this time, not a long
+/// flood from a second sender.
+const MAX_WAITING_AGE: Duration = Duration::from_millis(2 * SOURCE_TIMEOUT.as_millis() as u64);
 
 /// What the depayloader needs of an RTP packet.
 /// The payload is borrowed from the RTP buffer while it is handled at once, owned while it
@@ -81,8 +89,9 @@ enum Follow {
 #[derive(Default)]
 struct State {
     source: Option<Source>,
-    /// The newest packets of the last other sender seen, oldest first, and their payload bytes.
-    waiting: std::collections::VecDeque<Packet>,
+    /// The newest packets of the last other sender seen, oldest first, with when they came,
+    /// and their cost in bytes.
+    waiting: std::collections::VecDeque<(Instant, Packet)>,
     waiting_bytes: usize,
     /// The next frame starts a new sender's stream.
     discont: bool,
@@ -122,22 +131,45 @@ impl State {
         follow
     }
 
-    /// Keep a packet of a sender not followed, dropping the oldest beyond the byte budget and
-    /// any of an earlier other sender.
-    fn keep_waiting(&mut self, packet: Packet) {
-        if self.waiting.front().is_some_and(|p| p.ssrc != packet.ssrc) {
+    /// Keep a packet of a sender not followed that came `now`, dropping any of an earlier other
+    /// sender, and the oldest beyond the budget or the age.
+    fn keep_waiting(&mut self, packet: Packet, now: Instant) {
+        if self
+            .waiting
+            .front()
+            .is_some_and(|(_, p)| p.ssrc != packet.ssrc)
+        {
             self.waiting.clear();
             self.waiting_bytes = 0;
         }
-        self.waiting_bytes += packet.payload.len();
-        self.waiting.push_back(packet);
-        while self.waiting_bytes > MAX_WAITING_BYTES {
-            let oldest = self
-                .waiting
-                .pop_front()
-                .expect("bytes are counted from packets");
-            self.waiting_bytes -= oldest.payload.len();
+        self.waiting_bytes += WAITING_PACKET_COST + packet.payload.len();
+        self.waiting.push_back((now, packet));
+        self.forget_waiting(now);
+    }
+
+    /// Drop the oldest waiting packets beyond the budget or older than [`MAX_WAITING_AGE`].
+    fn forget_waiting(&mut self, now: Instant) {
+        while let Some((came, oldest)) = self.waiting.front() {
+            let over = self.waiting_bytes > MAX_WAITING_BYTES
+                || self.waiting.len() > MAX_WAITING_PACKETS
+                || now.duration_since(*came) > MAX_WAITING_AGE;
+            if !over {
+                break;
+            }
+            self.waiting_bytes -= WAITING_PACKET_COST + oldest.payload.len();
+            self.waiting.pop_front();
         }
+    }
+
+    /// The waiting packets of `ssrc` still young enough at `now`, oldest first; none are left.
+    fn take_waiting(&mut self, ssrc: u32, now: Instant) -> Vec<Packet> {
+        self.forget_waiting(now);
+        self.waiting_bytes = 0;
+        std::mem::take(&mut self.waiting)
+            .into_iter()
+            .filter(|(_, p)| p.ssrc == ssrc)
+            .map(|(_, p)| p)
+            .collect()
     }
 
     /// Hand on the frame being gathered; its stragglers will be late.
@@ -421,7 +453,8 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
         {
             let mut state = self.state.lock().unwrap();
             let mut stats = self.stats.lock().unwrap();
-            match state.follow(packet.ssrc, Instant::now()) {
+            let now = Instant::now();
+            match state.follow(packet.ssrc, now) {
                 Follow::Same => self.gather(&mut state, &mut stats, &packet, &mut to_push),
                 Follow::Switched => {
                     stats.source_changes += 1;
@@ -432,16 +465,14 @@ impl RTPBaseDepayloadImpl for RtpPixeldiffDepay {
                         packet.ssrc
                     );
                     // Its packets that came while the old sender timed out come first.
-                    let waited = std::mem::take(&mut state.waiting);
-                    state.waiting_bytes = 0;
-                    for p in waited.iter().filter(|p| p.ssrc == packet.ssrc) {
-                        self.gather(&mut state, &mut stats, p, &mut to_push);
+                    for p in state.take_waiting(packet.ssrc, now) {
+                        self.gather(&mut state, &mut stats, &p, &mut to_push);
                     }
                     self.gather(&mut state, &mut stats, &packet, &mut to_push);
                 }
                 Follow::Foreign => {
                     stats.packets_foreign += 1;
-                    state.keep_waiting(packet.to_owned());
+                    state.keep_waiting(packet.to_owned(), now);
                 }
             }
         }

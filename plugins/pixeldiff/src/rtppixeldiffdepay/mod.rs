@@ -12,7 +12,8 @@
 //!
 //! It follows one sender (SSRC): another's packets are dropped (`packets-foreign`) while the
 //! followed one is alive, and followed once it has been silent for 500 ms (a restarted sender),
-//! its first frame marked DISCONT, from the packets it sent meanwhile (the newest 4 MiB are kept).
+//! its first frame marked DISCONT, from the packets it sent meanwhile (those of the last second
+//! are kept, at most 8192 packets and 4 MiB with their bookkeeping).
 //! A frame beyond 64 MiB is dropped.
 //!
 //! ```text
