@@ -14,6 +14,7 @@ mod graph;
 mod key;
 mod pixelmeetrecv;
 mod pixelmeetsend;
+mod ssrc_gate;
 
 pub use graph::{AUDIO_PAYLOAD_TYPE, DEFAULT_PORT, DEFAULT_REPORT_PORT};
 

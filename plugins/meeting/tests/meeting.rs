@@ -590,3 +590,47 @@ fn in_a_group_a_recording_older_than_the_key_window_is_refused() {
     stop(&rx);
     std::fs::remove_file(&key).unwrap();
 }
+
+/// The threads of this process.
+fn threads() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a thread count")
+}
+
+/// A stranger sends three packets from each of 300 SSRCs to a receiver without a key while
+/// the real sender is shown: rtpbin would give each SSRC a jitter buffer and a thread.
+#[test]
+fn a_flood_of_ssrcs_makes_no_threads_and_the_sender_stays_shown() {
+    let (rx, sink) = receiver(24610, "");
+    let tx = sender("red", 24610, "");
+    assert!(shows(&sink, "red", Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(500));
+    let before = threads();
+    let stranger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..300u32 {
+        for seq in 0..3u16 {
+            let mut packet = vec![0x80, 96];
+            packet.extend(seq.to_be_bytes());
+            packet.extend((90 * u32::from(seq)).to_be_bytes());
+            packet.extend((0x5eed_0000 + i).to_be_bytes());
+            packet.extend([0u8; 20]);
+            stranger.send_to(&packet, ("127.0.0.1", 24610)).unwrap();
+        }
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let after = threads();
+    assert!(
+        after <= before + 8,
+        "threads went from {before} to {after} under 300 SSRCs"
+    );
+    assert!(
+        shows(&sink, "red", Duration::from_secs(5)),
+        "the real sender is still shown"
+    );
+    stop(&tx);
+    stop(&rx);
+}

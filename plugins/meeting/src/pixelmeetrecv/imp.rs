@@ -299,9 +299,13 @@ impl PixelmeetRecv {
                 net,
             )?;
             bin.add_many([&rtp_in, &rtcp_in])?;
-            if let Some(k) = &key {
-                k.listen(&rtp_in);
-                k.listen(&rtcp_in);
+            match &key {
+                Some(k) => {
+                    k.listen(&rtp_in);
+                    k.listen(&rtcp_in);
+                }
+                // Without a key, a stranger's hundreds of SSRCs would make hundreds of threads.
+                None => gate_new_ssrcs(&rtp_in),
             }
             let mut rtp = Tail::new(&rtp_in, "src");
             let mut rtcp = Tail::new(&rtcp_in, "src");
@@ -411,6 +415,26 @@ impl PixelmeetRecv {
         gst::info!(CAT, imp = self, "listening on {}:{}", s.address, s.port);
         Ok(())
     }
+}
+
+/// Lets packets of new SSRCs from `src` (a udpsrc) into rtpbin at a bounded rate
+/// ([`crate::ssrc_gate`]).
+fn gate_new_ssrcs(src: &gst::Element) {
+    let gate = Mutex::new(crate::ssrc_gate::SsrcGate::new(std::time::Instant::now()));
+    let pad = src.static_pad("src").expect("udpsrc has a src pad");
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let ssrc = info.buffer().and_then(|b| {
+            b.map_readable()
+                .ok()
+                .and_then(|m| crate::ssrc_gate::rtp_ssrc(&m))
+        });
+        match ssrc {
+            Some(ssrc) if !gate.lock().unwrap().admit(ssrc, std::time::Instant::now()) => {
+                gst::PadProbeReturn::Drop
+            }
+            _ => gst::PadProbeReturn::Ok,
+        }
+    });
 }
 
 fn discard_name(pad: &gst::Pad) -> String {
