@@ -42,10 +42,11 @@ rm -rf "$shots"
 # target for a bounded time where a nightly toolchain and cargo-fuzz are installed.
 cargo test -q --profile checked -p pixeldiff-codec --lib --test fuzz_corpus --test forged
 cargo test -q --profile checked -p gst-plugin-pixeldiff --test fuzz_regressions
+cargo test -q --profile checked -p session-keys --test fuzz_corpus
 if cargo +nightly fuzz --version >/dev/null 2>&1; then
   # GLib's global state leaks one 16 KiB block at exit, for every input (see the fuzz READMEs).
   found=$(mktemp -d)
-  for dir in core/pixeldiff-codec/fuzz plugins/pixeldiff/fuzz; do
+  for dir in core/pixeldiff-codec/fuzz plugins/pixeldiff/fuzz core/session-keys/fuzz; do
     for target in $(cd "$dir" && cargo +nightly fuzz list); do
       seeds=$dir/corpus/$target
       [ -d "$seeds" ] || seeds=$dir/corpus/rtp_receive
