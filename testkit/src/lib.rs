@@ -3,8 +3,10 @@
 
 //! pixelmeet's test kit, for tests, examples and benchmarks only (never a dependency of a
 //! plugin): GStreamer with every plugin registered, the drawn test scene, generated and real
-//! frames, pixel comparison and PSNR, bus capture, a still-picture sender and receiver, RSS.
+//! frames, pixel comparison and PSNR, bus capture, a still-picture sender and receiver, RSS,
+//! participants as the meeting bins make them (`meeting`).
 
+pub mod meeting;
 pub mod quality;
 pub mod scene;
 

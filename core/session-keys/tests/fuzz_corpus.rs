@@ -27,7 +27,10 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     altered[20] ^= 0x40;
     let rtp = vec![0x80, 96, 0, 1, 0, 0, 0, 90, 0, 0, 0, 7, 1, 2, 3];
     vec![
-        ("seed-other-meeting-key", framed(std::slice::from_ref(&whole))),
+        (
+            "seed-other-meeting-key",
+            framed(std::slice::from_ref(&whole)),
+        ),
         (
             "seed-cut-short",
             framed(&[whole[..40].to_vec(), whole[..4].to_vec()]),

@@ -6,57 +6,10 @@
 //! SRTP needs the key both ways (media and reports), key files others may read are refused, and
 //! the children are set through the bins.
 
+use common::meeting::{receiver, record, replay, sender, shows, ssrc_flood, threads, Recording};
 use gst::prelude::*;
 use pixelmeet_testkit as common;
 use std::time::{Duration, Instant};
-
-const CAPS: &str = "video/x-raw,format=I420,width=160,height=120,framerate=30/1";
-/// What the receiver gives: the decoder does not carry the frame rate.
-const RECEIVED: &str = "video/x-raw,format=I420,width=160,height=120";
-
-fn caps() -> gst::Caps {
-    CAPS.parse().expect("caps")
-}
-
-/// A receiver on `port` whose decoded video ends in an appsink.
-fn receiver(port: u16, extra: &str) -> (gst::Pipeline, gst_app::AppSink) {
-    common::init();
-    let p = common::launch_playing(&format!(
-        "pixelmeetrecv name=rx port={port} report-port={} audio=false {extra} \
-         rx.video_src ! videoconvert ! {RECEIVED} ! appsink name=sink sync=false max-buffers=4 drop=true",
-        port + 4
-    ));
-    let sink = p
-        .by_name("sink")
-        .and_downcast::<gst_app::AppSink>()
-        .expect("appsink");
-    (p, sink)
-}
-
-/// A lossless sender of a still `pattern` to `port`, faces and background left out.
-fn sender(pattern: &str, port: u16, extra: &str) -> gst::Pipeline {
-    common::init();
-    common::launch_playing(&format!(
-        "videotestsrc is-live=true pattern={pattern} ! {CAPS} ! pixelmeetsend name=tx port={port} \
-         report-port={} find-faces=false replace-background=false pixeldiffenc::lossless=true {extra}",
-        port + 4
-    ))
-}
-
-/// Waits up to `within` for a received frame bit-exact to `pattern`'s.
-fn shows(sink: &gst_app::AppSink, pattern: &str, within: Duration) -> bool {
-    let expected = &common::test_frames(pattern, &caps(), 1)[0];
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) {
-            let frame = sample.buffer().expect("a buffer");
-            if common::same_pixels(&caps(), expected, frame) {
-                return true;
-            }
-        }
-    }
-    false
-}
 
 fn ssrc_of(sender: &gst::Pipeline) -> u32 {
     sender.by_name("tx").expect("tx").property("ssrc")
@@ -351,50 +304,6 @@ fn a_bad_network_simulation_is_an_error_not_a_panic() {
     }
 }
 
-/// Datagrams as they arrived at a UDP port, with when.
-type Recording = Vec<(Instant, Vec<u8>)>;
-
-/// Records what arrives at 127.0.0.1:`port` until `stop` is set, passing each datagram on to
-/// `forward` if given (a tap between a sender and its receiver).
-fn record(
-    port: u16,
-    forward: Option<u16>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> std::thread::JoinHandle<Recording> {
-    let socket = std::net::UdpSocket::bind(("127.0.0.1", port)).expect("a free port");
-    socket
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
-    std::thread::spawn(move || {
-        let mut got = Vec::new();
-        let mut buf = [0u8; 2048];
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            if let Ok(n) = socket.recv(&mut buf) {
-                got.push((Instant::now(), buf[..n].to_vec()));
-                if let Some(to) = forward {
-                    let _ = socket.send_to(&buf[..n], ("127.0.0.1", to));
-                }
-            }
-        }
-        got
-    })
-}
-
-/// Sends `recording` to 127.0.0.1:`port` with its datagrams' spacing, as an attacker who
-/// captured a call would.
-fn replay(recording: &Recording, port: u16) {
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let Some((start, _)) = recording.first() else {
-        return;
-    };
-    let replay_start = Instant::now();
-    for (at, datagram) in recording {
-        let due = replay_start + (*at - *start);
-        std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        socket.send_to(datagram, ("127.0.0.1", port)).unwrap();
-    }
-}
-
 /// A sender recorded for `seconds`: everything it sends to its video RTP port (the
 /// announcements and SRTP) and to its RTCP port (SRTCP), with nobody answering.
 fn record_a_session(port: u16, extra: &str, seconds: u64) -> (Recording, Recording, u32) {
@@ -591,16 +500,6 @@ fn in_a_group_a_recording_older_than_the_key_window_is_refused() {
     std::fs::remove_file(&key).unwrap();
 }
 
-/// The threads of this process.
-fn threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("a thread count")
-}
-
 /// A stranger sends three packets from each of 300 SSRCs to a receiver without a key while
 /// the real sender is shown: rtpbin would give each SSRC a jitter buffer and a thread.
 #[test]
@@ -610,17 +509,7 @@ fn a_flood_of_ssrcs_makes_no_threads_and_the_sender_stays_shown() {
     assert!(shows(&sink, "red", Duration::from_secs(10)));
     std::thread::sleep(Duration::from_millis(500));
     let before = threads();
-    let stranger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    for i in 0..300u32 {
-        for seq in 0..3u16 {
-            let mut packet = vec![0x80, 96];
-            packet.extend(seq.to_be_bytes());
-            packet.extend((90 * u32::from(seq)).to_be_bytes());
-            packet.extend((0x5eed_0000 + i).to_be_bytes());
-            packet.extend([0u8; 20]);
-            stranger.send_to(&packet, ("127.0.0.1", 24610)).unwrap();
-        }
-    }
+    ssrc_flood(24610, 300, 3);
     std::thread::sleep(Duration::from_secs(1));
     let after = threads();
     assert!(
