@@ -45,6 +45,9 @@ pub struct Keys {
     outlet: Mutex<Option<Outlet>>,
     bin: glib::WeakRef<gst::Bin>,
     refusals: Mutex<HashMap<Refusal, (u64, u64)>>,
+    /// Called after srtpenc took a new key (a sender asks for a keyframe: a peer that just took
+    /// the key has none yet).
+    on_rekey: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
     ticker: Mutex<Option<gst::PeriodicClockId>>,
 }
 
@@ -78,6 +81,7 @@ impl Keys {
             outlet: Mutex::new(None),
             bin: bin.downgrade(),
             refusals: Mutex::new(HashMap::new()),
+            on_rekey: Mutex::new(None),
             ticker: Mutex::new(None),
         }))
     }
@@ -104,6 +108,14 @@ impl Keys {
             let master = self.ring.lock().unwrap().own_master();
             enc.set_property("key", gst::Buffer::from_slice(master));
         }
+        if let Some(f) = self.on_rekey.lock().unwrap().as_ref() {
+            f();
+        }
+    }
+
+    /// `f` runs each time a new peer's answer changed this session's key.
+    pub fn on_rekey(&self, f: impl Fn() + Send + Sync + 'static) {
+        *self.on_rekey.lock().unwrap() = Some(Box::new(f));
     }
 
     /// An `srtpdec` that takes a stream's key from its session's announcement; until that has

@@ -475,6 +475,18 @@ impl PixelmeetSend {
         }
         graph::report_often(&c.rtpbin);
         if let Some(k) = &keys {
+            // The receiver that just answered could not decrypt what came before: a keyframe
+            // now, not when it notices and asks.
+            let encoder = c.encoder.downgrade();
+            k.on_rekey(move || {
+                if let Some(pad) = encoder.upgrade().and_then(|e| e.static_pad("src")) {
+                    pad.send_event(
+                        gst_video::UpstreamForceKeyUnitEvent::builder()
+                            .all_headers(true)
+                            .build(),
+                    );
+                }
+            });
             // Media, audio, retransmissions, and the sessions' own RTCP.
             let mut ssrcs = vec![ssrc, ssrc.wrapping_add(1), ssrc.wrapping_add(2)];
             ssrcs.extend(graph::internal_ssrcs(&c.rtpbin));
