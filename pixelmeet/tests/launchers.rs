@@ -157,6 +157,70 @@ fn srtp_right_key_plays_wrong_key_shows_nothing_and_says_why() {
     assert!(!right.contains("fail authentication"));
 }
 
+/// While a keyed call runs with `--verbose`, the key is in no process's command line (every
+/// `/proc/*/cmdline`) and in nothing the launchers print, the gst-launch lines included.
+#[test]
+fn the_key_is_on_no_command_line_and_in_no_verbose_output() {
+    let dir = std::env::temp_dir().join(format!("pixelmeet-argv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("meeting.key");
+    let key_path = key.to_str().unwrap();
+    output(launcher("send", &["--make-key", key_path]));
+    let hex = std::fs::read_to_string(&key).unwrap().trim().to_lowercase();
+    assert_eq!(hex.len(), 60);
+    let keyed = |name, seconds| {
+        launcher(
+            name,
+            &[
+                "--port",
+                "21900",
+                "--seconds",
+                seconds,
+                "--key-file",
+                key_path,
+                "--verbose",
+            ],
+        )
+    };
+    let rx = keyed("receive", "7");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tx = keyed("send", "5");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            lines.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
+        }
+    }
+    let (sent, received) = (output(tx), output(rx));
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.contains("gst-launch-1.0") && l.contains("key-file="))
+            .count()
+            >= 2,
+        "both gst-launch processes were seen"
+    );
+    for line in &lines {
+        assert!(
+            !line.to_lowercase().contains(&hex),
+            "the key on a command line: {line}"
+        );
+    }
+    for text in [&sent, &received] {
+        assert!(
+            text.contains("pixelmeet"),
+            "--verbose printed the pipeline:\n{text}"
+        );
+        assert!(
+            !text.to_lowercase().contains(&hex),
+            "the key in the output:\n{text}"
+        );
+    }
+    assert_live(&received, "rx0");
+}
+
 #[test]
 fn relay_forwards_three_participants_to_each_other() {
     through_a_relay(21300, 21600, None);
