@@ -122,6 +122,17 @@ fn srtp_media_and_reports_need_the_key() {
         shows(&sink, "red", Duration::from_secs(10)),
         "keyed media arrive"
     );
+    // The keyframe made when the receiver answered did not lift the limit on requested ones.
+    let encoder = tx
+        .by_name("tx")
+        .and_dynamic_cast::<gst::ChildProxy>()
+        .unwrap()
+        .child_by_name("pixeldiffenc")
+        .unwrap();
+    assert_eq!(
+        encoder.property::<u64>("min-force-key-unit-interval"),
+        500_000_000
+    );
     let bus = tx.bus().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while common::element_messages(&bus, "pixeldiffadapt-stats").is_empty() {

@@ -479,12 +479,8 @@ impl PixelmeetSend {
             // now, not when it notices and asks.
             let encoder = c.encoder.downgrade();
             k.on_rekey(move || {
-                if let Some(pad) = encoder.upgrade().and_then(|e| e.static_pad("src")) {
-                    pad.send_event(
-                        gst_video::UpstreamForceKeyUnitEvent::builder()
-                            .all_headers(true)
-                            .build(),
-                    );
+                if let Some(encoder) = encoder.upgrade() {
+                    keyframe_now(&encoder);
                 }
             });
             // Media, audio, retransmissions, and the sessions' own RTCP.
@@ -503,4 +499,37 @@ impl PixelmeetSend {
         *self.ssrc.lock().unwrap() = Some(ssrc);
         Ok(())
     }
+}
+
+/// Makes `encoder` (a `GstVideoEncoder`) code its next frame as a keyframe, even within its
+/// `min-force-key-unit-interval` of the last one. That limit is against forged picture-loss
+/// requests; a rekey comes from a peer that holds the meeting key. The limit is back once the
+/// keyframe is out.
+fn keyframe_now(encoder: &gst::Element) {
+    const LIMIT: &str = "min-force-key-unit-interval";
+    let Some(src) = encoder.static_pad("src") else {
+        return;
+    };
+    let limit = encoder.property::<u64>(LIMIT);
+    if limit != 0 {
+        encoder.set_property(LIMIT, 0u64);
+        let weak = encoder.downgrade();
+        src.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let keyframe = info
+                .buffer()
+                .is_some_and(|b| !b.flags().contains(gst::BufferFlags::DELTA_UNIT));
+            if !keyframe {
+                return gst::PadProbeReturn::Ok;
+            }
+            if let Some(encoder) = weak.upgrade() {
+                encoder.set_property(LIMIT, limit);
+            }
+            gst::PadProbeReturn::Remove
+        });
+    }
+    src.send_event(
+        gst_video::UpstreamForceKeyUnitEvent::builder()
+            .all_headers(true)
+            .build(),
+    );
 }
