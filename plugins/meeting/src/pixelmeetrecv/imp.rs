@@ -125,7 +125,7 @@ impl ObjectImpl for PixelmeetRecv {
             properties.extend(Shared::properties(
                 "Network interface for a multicast group (e.g. lo); empty: the system's choice",
                 "Ask for lost video packets again (NACK; the sender needs rtx too)",
-                "SRTP: accept only media protected with the key in this file (mode 0600, 60 hex digits), protect the reports",
+                "SRTP with fresh session keys from the meeting key in this file (mode 0600, 60 hex digits): accept only media whose key was announced and fresh, protect the reports",
             ));
             properties
         });
@@ -270,11 +270,11 @@ impl PixelmeetRecv {
         let answerable = !graph::is_multicast(&s.address)
             && !graph::is_multicast(&s.report_host)
             && s.report_port != 0;
-        let key = s.shared.keys(bin, answerable)?;
+        let keys = s.shared.keys(bin, answerable)?;
         let net = &s.shared.network;
         c.rtpbin.set_property("latency", s.latency);
         c.rtpbin.set_property("do-retransmission", s.shared.rtx);
-        let srtp_out = key.as_ref().map(|k| k.encoder("srtpenc")).transpose()?;
+        let srtp_out = keys.as_ref().map(|k| k.encoder("srtpenc")).transpose()?;
         if let Some(enc) = &srtp_out {
             bin.add(enc)?;
         }
@@ -284,7 +284,7 @@ impl PixelmeetRecv {
                        mut caps: gst::Caps,
                        report_port: u16|
          -> Result<(), glib::BoolError> {
-            if key.is_some() {
+            if keys.is_some() {
                 caps.make_mut()
                     .structure_mut(0)
                     .expect("one structure")
@@ -295,11 +295,11 @@ impl PixelmeetRecv {
                 &format!("rtcp_in_{id}"),
                 &s.address,
                 port + graph::RTCP_OFFSET,
-                &graph::rtcp_caps(key.is_some()),
+                &graph::rtcp_caps(keys.is_some()),
                 net,
             )?;
             bin.add_many([&rtp_in, &rtcp_in])?;
-            match &key {
+            match &keys {
                 Some(k) => {
                     k.listen(&rtp_in);
                     k.listen(&rtcp_in);
@@ -309,7 +309,7 @@ impl PixelmeetRecv {
             }
             let mut rtp = Tail::new(&rtp_in, "src");
             let mut rtcp = Tail::new(&rtcp_in, "src");
-            if let Some(k) = &key {
+            if let Some(k) = &keys {
                 let dec = k.decoder(&format!("srtpdec_{id}"))?;
                 bin.add(&dec)?;
                 rtp = rtp.through(&dec, "rtp_sink", "rtp_src")?;
@@ -333,7 +333,7 @@ impl PixelmeetRecv {
                 net,
             )?;
             bin.add(&reports)?;
-            if let (Some(k), graph::VIDEO_SESSION) = (&key, id) {
+            if let (Some(k), graph::VIDEO_SESSION) = (&keys, id) {
                 k.announce_through(&reports, &s.report_host, report_port)?;
             }
             let mut out = Tail::new(&c.rtpbin, &format!("send_rtcp_src_{id}"));
@@ -357,10 +357,10 @@ impl PixelmeetRecv {
             )?;
         }
         graph::report_often(&c.rtpbin);
-        if let Some(k) = &key {
+        if let Some(k) = &keys {
             k.set_ssrcs(&graph::internal_ssrcs(&c.rtpbin));
         }
-        *self.keys.lock().unwrap() = key.clone();
+        *self.keys.lock().unwrap() = keys.clone();
 
         let funnel = c.funnel.downgrade();
         let audio_in = c

@@ -138,7 +138,7 @@ impl ObjectImpl for PixelmeetSend {
             properties.extend(Shared::properties(
                 "Network interface for a multicast host (e.g. lo); empty: the system's choice",
                 "Resend video packets a receiver reports lost (RFC 4588, payload type 97)",
-                "SRTP-protect media and reports with the key in this file (mode 0600, 60 hex digits)",
+                "SRTP-protect media and reports with a fresh session key from the meeting key in this file (mode 0600, 60 hex digits)",
             ));
             properties
         });
