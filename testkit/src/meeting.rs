@@ -3,8 +3,8 @@
 
 //! Participants as the bins make them, over UDP on 127.0.0.1, for the bins' tests and
 //! `meeting-bench`: a receiver into an appsink, a lossless still sender, a wait for a bit-exact
-//! picture, a tap that records (and passes on) what reaches a port, its replay, and the
-//! process's thread count.
+//! picture, a meeting key file, a tap that records (and passes on) what reaches a port, its
+//! replay, and the process's thread count.
 
 use gst::prelude::*;
 use std::time::{Duration, Instant};
@@ -125,4 +125,20 @@ pub fn ssrc_flood(port: u16, ssrcs: u32, packets: u16) {
             stranger.send_to(&packet, ("127.0.0.1", port)).unwrap();
         }
     }
+}
+
+/// The meeting key [`key_file`] writes: fixed, so a test can look for its bytes on the wire.
+pub fn test_key() -> [u8; 30] {
+    std::array::from_fn(|i| ((i * 37 + 11) % 256) as u8)
+}
+
+/// A meeting key file (of [`test_key`]) named for `name` in the temp directory, with `mode`
+/// (the bins take only 0600).
+pub fn key_file(name: &str, mode: u32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = std::env::temp_dir().join(format!("pixelmeet-{name}-{}.key", std::process::id()));
+    let hex: String = test_key().iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, format!("{hex}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
 }

@@ -8,7 +8,7 @@
 
 use gst::prelude::*;
 use pixelmeet_bench::{bench_main, rd::Error, table::Table};
-use pixelmeet_testkit::meeting::{receiver, record, sender, shows, ssrc_flood, threads};
+use pixelmeet_testkit::meeting::{key_file, receiver, record, sender, shows, ssrc_flood, threads};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,19 +35,6 @@ fn parse(args: Vec<String>) -> Result<Option<Options>, Error> {
         }
     }
     Ok(Some(o))
-}
-
-/// A meeting key file for the keyed runs, private as the bins require.
-fn key_file() -> Result<std::path::PathBuf, Error> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = std::env::temp_dir().join(format!("meeting-bench-{}.key", std::process::id()));
-    let mut key = [0u8; 30];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut key))?;
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(&path, hex + "\n")?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(path)
 }
 
 /// One call through a tap: ms to the first picture, then over 3 s the wire kbit/s of what the
@@ -91,7 +78,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn run(o: &Options) -> Result<(), Error> {
     pixelmeet::init().map_err(|e| e.to_string())?;
-    let key = key_file()?;
+    let key = key_file("meeting-bench", 0o600);
     let keyed = format!("key-file={}", key.display());
     let mut table = Table {
         markdown: true,

@@ -12,10 +12,9 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::key::Keys;
-use std::sync::Arc;
 
 video_glue::property_enums! {
     /// When a bin takes a peer's announced SRTP key (see `session-keys`).

@@ -6,7 +6,9 @@
 //! SRTP needs the key both ways (media and reports), key files others may read are refused, and
 //! the children are set through the bins.
 
-use common::meeting::{receiver, record, replay, sender, shows, ssrc_flood, threads, Recording};
+use common::meeting::{
+    key_file, receiver, record, replay, sender, shows, ssrc_flood, threads, Recording,
+};
 use gst::prelude::*;
 use pixelmeet_testkit as common;
 use std::time::{Duration, Instant};
@@ -96,18 +98,6 @@ fn stats_come_from_the_bin_by_its_name() {
     );
     stop(&tx);
     stop(&rx);
-}
-
-/// A fresh SRTP key file of `mode`.
-fn key_file(name: &str, mode: u32) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = std::env::temp_dir().join(format!("pixelmeet-{name}-{}.key", std::process::id()));
-    let key: String = (0..30)
-        .map(|i| format!("{:02x}", (i * 37 + 11) % 256))
-        .collect();
-    std::fs::write(&path, format!("{key}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    path
 }
 
 #[test]
@@ -424,7 +414,7 @@ fn two_sessions_with_one_key_file_repeat_no_srtp_index() {
     assert_eq!((s1.len(), s2.len()), (1, 1), "one session each, announced");
     assert!(s1.is_disjoint(&s2), "the second run is a new session");
     // The key itself is in no announcement.
-    let key_bytes: Vec<u8> = (0..30).map(|i| ((i * 37 + 11) % 256) as u8).collect();
+    let key_bytes = common::meeting::test_key();
     assert!(rtp1
         .iter()
         .chain(&rtcp1)

@@ -360,7 +360,7 @@ impl PixelmeetRecv {
         if let Some(k) = &keys {
             k.set_ssrcs(&graph::internal_ssrcs(&c.rtpbin));
         }
-        *self.keys.lock().unwrap() = keys.clone();
+        *self.keys.lock().unwrap() = keys;
 
         let funnel = c.funnel.downgrade();
         let audio_in = c
