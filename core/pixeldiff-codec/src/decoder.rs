@@ -5,7 +5,7 @@
 
 use crate::format::{split_chunks, ChunkHeader, Layout, HEADER_LEN};
 use crate::mbcode::{self, code_mb, ChunkState, MbData, MbPixels, Mode};
-use crate::picture::{OutPlane, Picture};
+use crate::picture::{OutPlane, Picture, Reconstruction};
 use crate::rangecoder::RangeDecoder;
 use crate::Error;
 
@@ -32,7 +32,7 @@ pub struct DecodeOutcome {
 }
 
 struct Stream {
-    picture: Picture,
+    picture: Reconstruction,
     /// Frame being received, chunks it announced and chunks seen so far.
     frame: u16,
     expected: u16,
@@ -72,17 +72,17 @@ impl Decoder {
 
     /// The current picture's layout, once a chunk has been applied.
     pub fn layout(&self) -> Option<Layout> {
-        self.stream.as_ref().map(|s| s.picture.layout)
+        self.stream.as_ref().map(|s| s.picture.shown().layout)
     }
 
     pub fn picture(&self) -> Option<&Picture> {
-        self.stream.as_ref().map(|s| &s.picture)
+        self.stream.as_ref().map(|s| s.picture.shown())
     }
 
     /// Write the current picture into a raw frame of the current layout.
     pub fn export(&self, out: &mut [OutPlane]) -> Result<(), Error> {
         match &self.stream {
-            Some(s) => s.picture.export(out),
+            Some(s) => s.picture.shown().export(out),
             None => Err(Error::BadInput("nothing decoded yet")),
         }
     }
@@ -122,6 +122,7 @@ impl Decoder {
         s.expected = h.chunk_count;
         s.seen = 1;
         s.mbs = 0;
+        s.picture.begin_frame();
         true
     }
 
@@ -140,7 +141,7 @@ impl Decoder {
                 return Err(Error::Corrupt("a second layout in one buffer"));
             }
             self.stream = Some(Stream {
-                picture: Picture::blank(h.layout),
+                picture: Reconstruction::blank(h.layout),
                 frame: h.frame,
                 expected: h.chunk_count,
                 seen: 0,
@@ -156,7 +157,7 @@ impl Decoder {
         }
         out.keyframe |= h.keyframe;
 
-        let geom = s.picture.geom;
+        let geom = s.picture.shown().geom;
         let mb_total = h.layout.mb_count() as u32;
         s.mbs += h.mb_count as u32;
         if s.mbs > 2 * mb_total {
@@ -166,7 +167,7 @@ impl Decoder {
         }
         let mut dec = RangeDecoder::new(&chunk[HEADER_LEN..h.size as usize]);
         let mut state = ChunkState::new(h.first_mb);
-        let mut reference = MbPixels::default();
+        let mut prediction = MbPixels::default();
         let mut px = MbPixels::default();
         // One scratch for the chunk: the syntax writes every value it later reads.
         let mut mb = MbData::new(0, Mode::Inter, h.qp);
@@ -182,8 +183,13 @@ impl Decoder {
                 return Err(Error::Corrupt("macroblock index beyond the picture"));
             }
             let i = mb.index as usize;
-            s.picture.load_mb(i, &mut reference);
-            mbcode::reconstruct(&geom, h.lossless, &mb, &reference, &mut px);
+            // Intra and Raw need no prediction; Average predicts from the same place.
+            match mb.mode {
+                Mode::Inter => s.picture.previous().predict_mb(i, mb.mv, &mut prediction),
+                Mode::Average => s.picture.previous().load_mb(i, &mut prediction),
+                Mode::Intra | Mode::Raw => {}
+            }
+            mbcode::reconstruct(&geom, h.lossless, &mb, &prediction, &mut px);
             s.picture.store_mb(i, &px);
             out.mbs += 1;
         }

@@ -8,8 +8,10 @@ use std::ops::Range;
 use crate::format::{seal_chunk, ChunkHeader, Layout, HEADER_LEN, MB};
 use crate::mbcode::{
     self, average_step, cell_means, code_mb, ChunkState, MbData, MbGeom, MbPixels, Mode,
+    MotionVector,
 };
-use crate::picture::{InPlane, Picture};
+use crate::motion::{self, Projections, Search};
+use crate::picture::{InPlane, Picture, Reconstruction};
 use crate::rangecoder::RangeEncoder;
 use crate::transform::{self, QP_MAX};
 use crate::Error;
@@ -78,6 +80,8 @@ pub struct EncoderSettings {
     /// (low resolution) and refined once motion stops; 100 disables it. Independently, a rate
     /// control far over its budget averages too.
     pub motion_threshold: u8,
+    /// Threads coding a frame's macroblocks (into separate chunks); 1 codes on the caller's.
+    pub threads: usize,
 }
 
 impl Default for EncoderSettings {
@@ -93,6 +97,7 @@ impl Default for EncoderSettings {
             roi_mode: RoiMode::Off,
             no_roi_action: NoRoiAction::Send,
             motion_threshold: 100,
+            threads: 1,
         }
     }
 }
@@ -115,6 +120,13 @@ pub struct EncodedFrame {
     pub coded_mbs: usize,
     pub refresh_mbs: usize,
     pub averaged_mbs: usize,
+    /// Macroblocks sent Inter with a nonzero motion vector.
+    pub moved_mbs: usize,
+    /// The clean part of the gradual refresh after this frame, as a count of macroblocks from
+    /// the first in raster order: refreshed since the current cycle began and predicted only
+    /// from each other since. A receiver that lost nothing since the cycle began shows them
+    /// exactly as the encoder does; it becomes the whole picture once a cycle.
+    pub clean_mbs: usize,
 }
 
 /// Quantiser from the quality knob: 100 -> 0, 0 -> 51.
@@ -159,12 +171,19 @@ pub struct Encoder {
     fps: f64,
     src: Picture,
     prev_src: Picture,
-    recon: Picture,
+    /// Projections of `prev_src`, for the global motion estimate.
+    prev_projections: Projections,
+    recon: Reconstruction,
+    /// Per macroblock: the vector it was last coded with (zero unless Inter), a candidate for
+    /// the next frame's search.
+    mvs: Vec<MotionVector>,
     frame: u16,
     frames_since_key: u32,
     started: bool,
     key_pending: bool,
     refresh_pos: usize,
+    /// See [`EncodedFrame::clean_mbs`].
+    clean_mbs: usize,
     rate: RateControl,
     /// Per macroblock: inside a face rectangle this frame.
     roi: Vec<bool>,
@@ -181,6 +200,8 @@ struct Plan {
     mode: Mode,
     qp: u8,
     refresh: bool,
+    /// Inter: the vector the search chose.
+    mv: MotionVector,
 }
 
 impl Encoder {
@@ -197,12 +218,15 @@ impl Encoder {
             fps,
             src: Picture::blank(layout),
             prev_src: Picture::blank(layout),
-            recon: Picture::blank(layout),
+            prev_projections: Projections::default(),
+            recon: Reconstruction::blank(layout),
+            mvs: vec![MotionVector::ZERO; layout.mb_count()],
             frame: 0,
             frames_since_key: 0,
             started: false,
             key_pending: true,
             refresh_pos: 0,
+            clean_mbs: 0,
             rate: RateControl::default(),
             roi: vec![false; layout.mb_count()],
             settled: vec![false; layout.mb_count()],
@@ -216,7 +240,7 @@ impl Encoder {
 
     /// The encoder's copy of what a decoder shows (for tests and diagnostics).
     pub fn reconstruction(&self) -> &Picture {
-        &self.recon
+        self.recon.shown()
     }
 
     /// Encode one frame. `rois` are face rectangles; `force_keyframe` asks for a keyframe.
@@ -229,6 +253,7 @@ impl Encoder {
     ) -> Result<EncodedFrame, Error> {
         std::mem::swap(&mut self.src, &mut self.prev_src);
         self.src.import(input)?;
+        self.recon.begin_frame();
         let mtu = s.mtu.clamp(MIN_MTU, MAX_MTU);
         let total = self.layout.mb_count();
 
@@ -243,7 +268,7 @@ impl Encoder {
         if only && !has_roi && s.no_roi_action == NoRoiAction::Skip {
             // Keep a pending keyframe for the first frame that has video again.
             self.frames_since_key += 1;
-            let chunk = OpenChunk::new(0).finish(self, false, 0, s.lossless);
+            let chunk = OpenChunk::new(0).finish(&self.layout, false, 0, s.lossless);
             let mut f = self.assemble(vec![chunk], false, frame_number);
             f.empty = true;
             f.frame_number = frame_number;
@@ -265,8 +290,17 @@ impl Encoder {
         self.started = true;
 
         let (plans, changed) = self.plan(keyframe, base_qp, has_roi, s);
-        let mut frame = self.code_plans(&plans, keyframe, base_qp, mtu, frame_number, s.lossless);
+        let mut frame = self.code_plans(
+            &plans,
+            keyframe,
+            base_qp,
+            mtu,
+            frame_number,
+            s.lossless,
+            s.threads,
+        );
         frame.changed_mbs = changed;
+        frame.clean_mbs = self.clean_mbs;
         frame.total_mbs = total;
 
         if keyframe {
@@ -337,9 +371,16 @@ impl Encoder {
         };
         let eligible = |roi: bool| !only || roi;
 
+        let projections = Projections::of(&self.src);
+        let global = motion::global_motion(&projections, &self.prev_projections);
+        self.prev_projections = projections;
         if keyframe {
             self.recon.clear();
             self.settled.fill(false);
+            self.mvs.fill(MotionVector::ZERO);
+            // The walk starts over: the next frame begins a refresh cycle.
+            self.refresh_pos = 0;
+            self.clean_mbs = total;
             let plans: Vec<Plan> = (0..total)
                 .filter(|&i| eligible(self.roi[i]))
                 .map(|i| Plan {
@@ -347,6 +388,7 @@ impl Encoder {
                     mode: Mode::Intra,
                     qp: qp_for(self.roi[i]),
                     refresh: false,
+                    mv: MotionVector::ZERO,
                 })
                 .collect();
             let n = plans.len();
@@ -374,10 +416,11 @@ impl Encoder {
             if still && self.settled[i] {
                 continue;
             }
+            let previous = self.recon.previous();
             *c = if exact {
-                !self.src.mb_equal(&self.recon, i)
+                !self.src.mb_equal(previous, i)
             } else {
-                self.src.mb_max_block_sse(&self.recon, i, false) > bound
+                self.src.mb_max_block_sse(previous, i, false) > bound
             };
             self.settled[i] = !*c;
             if check_motion
@@ -412,12 +455,32 @@ impl Encoder {
         for k in 0..refresh_n {
             refresh[(self.refresh_pos + k) % total] = true;
         }
-        self.refresh_pos = (self.refresh_pos + refresh_n) % total.max(1);
+        // Gradual decoding refresh: the macroblocks the walk passed since it last started at
+        // macroblock 0 are clean (they hold nothing from before the cycle began) and stay
+        // clean by predicting only from each other. When the walk wraps in this frame, what it
+        // refreshes is all the new cycle holds, and all of it is intra.
+        let clean_before = if refresh_n == 0 || self.refresh_pos + refresh_n > total {
+            0
+        } else {
+            self.refresh_pos
+        };
+        let end = self.refresh_pos + refresh_n;
+        self.clean_mbs = match refresh_n {
+            0 => 0,
+            n if n >= total => total,
+            _ if end > total => end - total,
+            _ => end,
+        };
+        self.refresh_pos = end % total.max(1);
 
+        let cols = self.layout.mb_cols();
+        let lambda4 = motion::lambda4(base_qp);
+        let mut source = MbPixels::default();
         let mut plans = Vec::new();
         for i in 0..total {
             let roi = self.roi[i];
             if !eligible(roi) || !(changed[i] || refresh[i]) {
+                self.mvs[i] = MotionVector::ZERO;
                 continue;
             }
             // Refresh of a block that did not change (a changed one is coded anyway).
@@ -429,9 +492,36 @@ impl Encoder {
             } else {
                 Mode::Inter
             };
+            let mut mv = MotionVector::ZERO;
+            if mode == Mode::Inter {
+                self.src.load_mb(i, &mut source);
+                // Neighbours already searched this frame, the same place last frame, and the
+                // whole picture's motion.
+                let left = if i % cols > 0 {
+                    self.mvs[i - 1]
+                } else {
+                    global
+                };
+                let above = if i >= cols {
+                    self.mvs[i - cols]
+                } else {
+                    global
+                };
+                let search = Search {
+                    reference: self.recon.previous(),
+                    source: &source.0[..MB * MB],
+                    mb: i,
+                    lambda4,
+                    predictor: left,
+                    clean_before,
+                };
+                mv = search.run(&[global, left, above, self.mvs[i]]).0;
+            }
+            self.mvs[i] = mv;
             plans.push(Plan {
                 index: i as u32,
                 mode,
+                mv,
                 // Refresh re-sends still blocks that will then stay on screen for a second or
                 // more: a finer quantiser pays back (-4 measured best on akiyo: BD-rate 18% -> 14%).
                 qp: if still_refresh {
@@ -456,16 +546,165 @@ impl Encoder {
         first
     }
 
+    /// Code the planned macroblocks into chunks of at most `mtu` bytes and update the
+    /// reconstruction, on `threads` threads: each codes a contiguous share of the plans into
+    /// chunks of its own (chunks never depend on each other, and every prediction reads the
+    /// previous picture, which no thread writes).
+    #[allow(clippy::too_many_arguments)]
+    fn code_plans(
+        &mut self,
+        plans: &[Plan],
+        keyframe: bool,
+        qp: u8,
+        mtu: usize,
+        frame_number: u16,
+        lossless: bool,
+        threads: usize,
+    ) -> EncodedFrame {
+        let (previous, mut shown) = self.recon.split();
+        let coder = FrameCoder {
+            layout: self.layout,
+            geom: self.geom,
+            src: &self.src,
+            previous,
+            keyframe,
+            qp,
+            mtu,
+            lossless,
+        };
+        // Below a few rows of macroblocks per thread, starting threads costs more than it saves.
+        let threads = threads.clamp(1, plans.len().div_ceil(MIN_PLANS_PER_THREAD).max(1));
+        let mut slices = Vec::with_capacity(threads);
+        if threads == 1 {
+            slices.push(coder.code_slice(plans, &mut |i, px| shown.store_mb(i, px)));
+        } else {
+            let share = plans.len().div_ceil(threads);
+            let coded: Vec<(Slice, Vec<(usize, MbPixels)>)> = std::thread::scope(|scope| {
+                let workers: Vec<_> = plans
+                    .chunks(share)
+                    .map(|part| {
+                        let coder = &coder;
+                        scope.spawn(move || {
+                            let mut out = Vec::with_capacity(part.len());
+                            let slice =
+                                coder.code_slice(part, &mut |i, px| out.push((i, px.clone())));
+                            (slice, out)
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("an encoder thread panicked"))
+                    .collect()
+            });
+            for (slice, out) in coded {
+                for (i, px) in &out {
+                    shown.store_mb(*i, px);
+                }
+                slices.push(slice);
+            }
+        }
+        let mut chunks = Vec::new();
+        let mut f = EncodedFrame::default();
+        for slice in slices {
+            for (i, settled) in slice.settled {
+                self.settled[i as usize] = settled;
+            }
+            chunks.extend(slice.chunks);
+            f.coded_mbs += slice.coded_mbs;
+            f.refresh_mbs += slice.refresh_mbs;
+            f.averaged_mbs += slice.averaged_mbs;
+            f.moved_mbs += slice.moved_mbs;
+        }
+        if chunks.is_empty() {
+            // A frame where nothing changed still says so (a header-only chunk), keeping the
+            // frame counter visible.
+            chunks.push(OpenChunk::new(0).finish(&self.layout, keyframe, qp, lossless));
+        }
+        let stats = f;
+        let mut f = self.assemble(chunks, keyframe, frame_number);
+        f.qp = qp;
+        f.coded_mbs = stats.coded_mbs;
+        f.refresh_mbs = stats.refresh_mbs;
+        f.averaged_mbs = stats.averaged_mbs;
+        f.moved_mbs = stats.moved_mbs;
+        f.frame_number = frame_number;
+        f
+    }
+
+    /// Number the chunks, seal them and concatenate.
+    fn assemble(
+        &self,
+        mut chunks: Vec<Vec<u8>>,
+        keyframe: bool,
+        frame_number: u16,
+    ) -> EncodedFrame {
+        let count = chunks.len() as u16;
+        let mut data = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+        let mut ranges = Vec::with_capacity(chunks.len());
+        for (k, chunk) in chunks.iter_mut().enumerate() {
+            chunk[14..16].copy_from_slice(&frame_number.to_le_bytes());
+            chunk[16..18].copy_from_slice(&(k as u16).to_le_bytes());
+            chunk[18..20].copy_from_slice(&count.to_le_bytes());
+            seal_chunk(chunk);
+            ranges.push(data.len()..data.len() + chunk.len());
+            data.extend_from_slice(chunk);
+        }
+        EncodedFrame {
+            data,
+            chunks: ranges,
+            keyframe,
+            ..Default::default()
+        }
+    }
+}
+
+/// Fewest planned macroblocks worth a thread of their own.
+const MIN_PLANS_PER_THREAD: usize = 64;
+
+/// What the macroblocks of one frame are coded from: the source, the previous picture, and the
+/// frame's settings. Shared read-only by the threads that code it.
+struct FrameCoder<'a> {
+    layout: Layout,
+    geom: MbGeom,
+    src: &'a Picture,
+    previous: &'a Picture,
+    keyframe: bool,
+    qp: u8,
+    mtu: usize,
+    lossless: bool,
+}
+
+/// The chunks one thread coded, and what it learnt about its macroblocks.
+#[derive(Default)]
+struct Slice {
+    chunks: Vec<Vec<u8>>,
+    /// Macroblocks examined: true when there was nothing to send (settled until the source
+    /// changes), false when coded.
+    settled: Vec<(u32, bool)>,
+    coded_mbs: usize,
+    refresh_mbs: usize,
+    averaged_mbs: usize,
+    moved_mbs: usize,
+}
+
+impl FrameCoder<'_> {
     /// Work out a macroblock's coded data (`w.mb`) and its reconstruction (`w.out`). Returns
     /// false when coding it would change nothing (the decoder already shows what it would).
-    fn prepare_mb(&self, plan: &Plan, lossless: bool, w: &mut MbWork) -> bool {
-        let geom = &self.geom;
+    fn prepare_mb(&self, plan: &Plan, w: &mut MbWork) -> bool {
+        let (geom, lossless) = (&self.geom, self.lossless);
         let i = plan.index as usize;
         self.src.load_mb(i, &mut w.src);
-        self.recon.load_mb(i, &mut w.reference);
+        let mv = if plan.mode == Mode::Inter {
+            plan.mv
+        } else {
+            MotionVector::ZERO
+        };
+        self.previous.predict_mb(i, mv, &mut w.reference);
         w.mb.index = plan.index;
         w.mb.mode = plan.mode;
         w.mb.qp = plan.qp;
+        w.mb.mv = mv;
 
         if plan.mode == Mode::Average {
             let step = average_step(lossless, plan.qp);
@@ -483,15 +722,16 @@ impl Encoder {
             }
             // The averages already match: refine at full resolution instead.
             w.mb.mode = Mode::Inter;
+            w.mb.mv = MotionVector::ZERO;
         } else if plan.mode == Mode::Inter && prefer_intra(geom, &w.src, &w.reference) {
             w.mb.mode = Mode::Intra;
         }
-        self.prepare_full(lossless, w)
+        self.prepare_full(w)
     }
 
     /// Inter or Intra at full resolution, into `w` as for [`Self::prepare_mb`].
-    fn prepare_full(&self, lossless: bool, w: &mut MbWork) -> bool {
-        let geom = &self.geom;
+    fn prepare_full(&self, w: &mut MbWork) -> bool {
+        let (geom, lossless) = (&self.geom, self.lossless);
         let n = geom.total;
         let inter = w.mb.mode == Mode::Inter;
         if lossless {
@@ -508,7 +748,10 @@ impl Encoder {
                     true,
                 );
             }
-            return !(inter && w.mb.vals[..n].iter().all(|&v| v == 0));
+            // An Inter block with no residual still moves its picture if it has a vector.
+            return !(inter
+                && w.mb.mv == MotionVector::ZERO
+                && w.mb.vals[..n].iter().all(|&v| v == 0));
         }
         // Rounding offsets in 1/64 step, tuned on akiyo: inter favours zeros (most small inter
         // changes are noise), intra rounds nearly to nearest.
@@ -550,29 +793,20 @@ impl Encoder {
                 w.mb.vals[geom.offset[p] + b * 64..][..64].copy_from_slice(&levels);
             }
         }
-        if inter && !any {
+        if inter && !any && w.mb.mv == MotionVector::ZERO {
             return false;
         }
         mbcode::reconstruct(geom, false, &w.mb, &w.reference, &mut w.out);
         true
     }
 
-    /// Code the planned macroblocks into chunks of at most `mtu` bytes, updating the
-    /// reconstruction as each macroblock is committed.
-    fn code_plans(
-        &mut self,
-        plans: &[Plan],
-        keyframe: bool,
-        qp: u8,
-        mtu: usize,
-        frame_number: u16,
-        lossless: bool,
-    ) -> EncodedFrame {
-        let geom = self.geom;
+    /// Code `plans` into chunks, handing each coded macroblock's reconstruction to `commit`.
+    fn code_slice(&self, plans: &[Plan], commit: &mut dyn FnMut(usize, &MbPixels)) -> Slice {
+        let (geom, lossless, qp) = (self.geom, self.lossless, self.qp);
         let raw_bytes = geom.total;
-        let mut chunks: Vec<Vec<u8>> = Vec::new();
-        let mut stats = EncodedFrame::default();
+        let mut slice = Slice::default();
         let mut open: Option<OpenChunk> = None;
+        let finish = |chunk: OpenChunk| chunk.finish(&self.layout, self.keyframe, qp, lossless);
 
         // Scratch reused for every macroblock: filling fresh buffers cost more than the coding.
         let mut w = MbWork {
@@ -582,26 +816,23 @@ impl Encoder {
             mb: MbData::new(0, Mode::Inter, qp),
         };
         for plan in plans {
-            if !self.prepare_mb(plan, lossless, &mut w) {
+            if !self.prepare_mb(plan, &mut w) {
                 // Nothing this quantiser can improve: leave it until the source changes.
-                self.settled[plan.index as usize] = true;
+                slice.settled.push((plan.index, true));
                 continue;
             }
             let mb = &mut w.mb;
-            self.settled[plan.index as usize] = false;
-            stats.coded_mbs += 1;
-            stats.refresh_mbs += plan.refresh as usize;
-            stats.averaged_mbs += (mb.mode == Mode::Average) as usize;
+            slice.settled.push((plan.index, false));
+            slice.coded_mbs += 1;
+            slice.refresh_mbs += plan.refresh as usize;
+            slice.averaged_mbs += (mb.mode == Mode::Average) as usize;
+            slice.moved_mbs += (mb.mode == Mode::Inter && mb.mv != MotionVector::ZERO) as usize;
             // Chunks carry increasing macroblock indices.
             if open
                 .as_ref()
                 .is_some_and(|c| c.last_index >= mb.index as i64)
             {
-                chunks.push(
-                    open.take()
-                        .expect("open chunk")
-                        .finish(self, keyframe, qp, lossless),
-                );
+                slice.chunks.push(finish(open.take().expect("open chunk")));
             }
             loop {
                 let chunk = open.get_or_insert_with(|| OpenChunk::new(mb.index));
@@ -621,63 +852,22 @@ impl Encoder {
                     w.out.0[..raw_bytes].copy_from_slice(&w.src.0[..raw_bytes]);
                     continue;
                 }
-                if chunk.enc.len_bound() > mtu && chunk.count > 0 {
+                if chunk.enc.len_bound() > self.mtu && chunk.count > 0 {
                     chunk.enc.reset_to(mark);
                     chunk.state = saved;
-                    chunks.push(
-                        open.take()
-                            .expect("open chunk")
-                            .finish(self, keyframe, qp, lossless),
-                    );
+                    slice.chunks.push(finish(open.take().expect("open chunk")));
                     continue;
                 }
                 chunk.count += 1;
                 chunk.last_index = mb.index as i64;
                 break;
             }
-            self.recon.store_mb(mb.index as usize, &w.out);
+            commit(mb.index as usize, &w.out);
         }
         if let Some(chunk) = open.take() {
-            chunks.push(chunk.finish(self, keyframe, qp, lossless));
+            slice.chunks.push(finish(chunk));
         }
-        if chunks.is_empty() {
-            // A frame where nothing changed still says so (a header-only chunk), keeping the
-            // frame counter visible.
-            chunks.push(OpenChunk::new(0).finish(self, keyframe, qp, lossless));
-        }
-        let mut f = self.assemble(chunks, keyframe, frame_number);
-        f.qp = qp;
-        f.coded_mbs = stats.coded_mbs;
-        f.refresh_mbs = stats.refresh_mbs;
-        f.averaged_mbs = stats.averaged_mbs;
-        f.frame_number = frame_number;
-        f
-    }
-
-    /// Number the chunks, seal them and concatenate.
-    fn assemble(
-        &self,
-        mut chunks: Vec<Vec<u8>>,
-        keyframe: bool,
-        frame_number: u16,
-    ) -> EncodedFrame {
-        let count = chunks.len() as u16;
-        let mut data = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-        let mut ranges = Vec::with_capacity(chunks.len());
-        for (k, chunk) in chunks.iter_mut().enumerate() {
-            chunk[14..16].copy_from_slice(&frame_number.to_le_bytes());
-            chunk[16..18].copy_from_slice(&(k as u16).to_le_bytes());
-            chunk[18..20].copy_from_slice(&count.to_le_bytes());
-            seal_chunk(chunk);
-            ranges.push(data.len()..data.len() + chunk.len());
-            data.extend_from_slice(chunk);
-        }
-        EncodedFrame {
-            data,
-            chunks: ranges,
-            keyframe,
-            ..Default::default()
-        }
+        slice
     }
 }
 
@@ -709,13 +899,13 @@ impl OpenChunk {
         }
     }
 
-    fn finish(self, e: &Encoder, keyframe: bool, qp: u8, lossless: bool) -> Vec<u8> {
+    fn finish(self, layout: &Layout, keyframe: bool, qp: u8, lossless: bool) -> Vec<u8> {
         let mut out = self.enc.finish(HEADER_LEN);
         ChunkHeader {
             size: out.len() as u16,
             keyframe,
             lossless,
-            layout: e.layout,
+            layout: *layout,
             frame: 0,
             chunk_index: 0,
             chunk_count: 1,

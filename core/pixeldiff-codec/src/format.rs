@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// Bitstream version written in every chunk and in the caps.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// First byte of every chunk.
 pub const MAGIC: u8 = b'P';
 /// Size of the fixed chunk header in bytes.

@@ -23,6 +23,7 @@ mod decoder;
 mod encoder;
 mod format;
 mod mbcode;
+mod motion;
 mod picture;
 pub mod rangecoder;
 pub mod transform;

@@ -20,11 +20,14 @@ pub const CELL: usize = 4;
 const MAX_PREFIX: u32 = 24;
 /// Largest coefficient level magnitude, coded or rebuilt from the DC prediction.
 const MAX_LEVEL: i32 = 1 << 16;
+/// Largest motion vector component, in half samples of the first plane (512 samples): a decoder
+/// clamps what it rebuilds to this, so no forged difference can take a vector further.
+pub const MAX_MV: i32 = 1024;
 
 /// How a macroblock is coded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Residual against the reference picture at the same place.
+    /// Residual against the previous picture, displaced by the macroblock's motion vector.
     Inter = 0,
     /// Coded without the reference picture: keyframes and refresh.
     Intra = 1,
@@ -76,12 +79,43 @@ impl Default for MbPixels {
     }
 }
 
+/// A displacement into the previous picture in half samples of the first plane:
+/// the prediction of the sample at (x, y) is the previous picture at (x + x/2, y + y/2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MotionVector {
+    pub x: i32,
+    pub y: i32,
+}
+
+impl MotionVector {
+    pub const ZERO: MotionVector = MotionVector { x: 0, y: 0 };
+
+    pub fn new(x: i32, y: i32) -> Self {
+        MotionVector { x, y }
+    }
+
+    /// The vector in half samples of a plane subsampled by `shift` (0 or 1): halved, rounding
+    /// half away from zero, so that a vector and its mirror image predict alike.
+    pub fn in_plane(self, shift: u32) -> MotionVector {
+        let scale = |v: i32| {
+            if shift == 0 {
+                v
+            } else {
+                v.signum() * ((v.abs() + 1) >> 1)
+            }
+        };
+        MotionVector::new(scale(self.x), scale(self.y))
+    }
+}
+
 /// Everything the syntax carries for one macroblock.
 #[derive(Clone)]
 pub struct MbData {
     pub index: u32,
     pub mode: Mode,
     pub qp: u8,
+    /// Inter only: where the prediction comes from.
+    pub mv: MotionVector,
     /// Lossy Inter/Intra: zigzag levels, 64 per 8x8 block in plane order. Lossless Inter/Intra:
     /// prediction residuals per sample. Average: one value per cell. Raw: the samples.
     pub vals: [i32; MAX_MB_SAMPLES],
@@ -93,6 +127,7 @@ impl MbData {
             index,
             mode,
             qp,
+            mv: MotionVector::ZERO,
             vals: [0; MAX_MB_SAMPLES],
         }
     }
@@ -119,6 +154,8 @@ pub struct Contexts {
     skip: [Ctx; 12],
     mode: [Ctx; 3],
     dqp: [Ctx; 8],
+    /// Motion vector differences, horizontal then vertical.
+    mvd: [[Ctx; 10]; 2],
     /// Indexed by plane type * 2 + (1 for inter).
     coef: [CoefCtx; 4],
     /// Lossless residuals and averaged cells, by plane type.
@@ -132,6 +169,7 @@ impl Default for Contexts {
             skip: [c; 12],
             mode: [c; 3],
             dqp: [c; 8],
+            mvd: [[c; 10]; 2],
             coef: [CoefCtx {
                 cbf: c,
                 last: [c; 64],
@@ -147,12 +185,14 @@ impl Default for Contexts {
     }
 }
 
-/// Per-chunk coding state: contexts, the previous macroblock index and intra DC predictors.
+/// Per-chunk coding state: contexts, the previous macroblock index, intra DC predictors and the
+/// motion vector predictor (the previous Inter macroblock's vector in the chunk).
 #[derive(Clone)]
 pub struct ChunkState {
     pub ctx: Contexts,
     prev: i64,
     dc: [i32; 3],
+    mv: MotionVector,
 }
 
 impl ChunkState {
@@ -161,6 +201,7 @@ impl ChunkState {
             ctx: Contexts::default(),
             prev: first_mb as i64 - 1,
             dc: [0; 3],
+            mv: MotionVector::ZERO,
         }
     }
 }
@@ -362,6 +403,15 @@ pub fn code_mb<C: BinCoder>(
         mb.qp = (chunk_qp as i32 + d).clamp(0, transform::QP_MAX as i32) as u8;
     } else {
         mb.qp = chunk_qp;
+    }
+
+    if mode == Mode::Inter {
+        let [cx, cy] = &mut st.ctx.mvd;
+        let dx = code_se(c, cx, mb.mv.x.wrapping_sub(st.mv.x));
+        let dy = code_se(c, cy, mb.mv.y.wrapping_sub(st.mv.y));
+        let rebuild = |pred: i32, d: i32| pred.saturating_add(d).clamp(-MAX_MV, MAX_MV);
+        mb.mv = MotionVector::new(rebuild(st.mv.x, dx), rebuild(st.mv.y, dy));
+        st.mv = mb.mv;
     }
 
     let vals = &mut mb.vals[..geom.total];

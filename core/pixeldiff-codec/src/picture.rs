@@ -4,8 +4,8 @@
 //! The codec's own picture: coded planes padded to whole macroblocks, and the mapping from and
 //! to each pixel format's memory layout.
 
-use crate::format::{Layout, PixelFormat};
-use crate::mbcode::{MbGeom, MbPixels};
+use crate::format::{Layout, PixelFormat, MB};
+use crate::mbcode::{MbGeom, MbPixels, MotionVector};
 use crate::Error;
 
 /// One memory plane of a raw frame, as a video frame hands it over.
@@ -221,6 +221,75 @@ impl Picture {
         Ok(())
     }
 
+    /// Coded plane `p`, row after row, `stride(p)` samples apart.
+    pub(crate) fn plane(&self, p: usize) -> &[u8] {
+        &self.planes[p]
+    }
+
+    pub(crate) fn stride(&self, p: usize) -> usize {
+        self.strides[p]
+    }
+
+    /// Copy macroblock `mb` of `other` (same layout) into this picture.
+    fn copy_mb_from(&mut self, other: &Picture, mb: usize) {
+        for p in 0..self.geom.planes {
+            let (side, stride) = (self.geom.side[p], self.strides[p]);
+            let origin = self.mb_origin(p, mb);
+            for y in 0..side {
+                let row = origin + y * stride..origin + y * stride + side;
+                copy_row(&mut self.planes[p][row.clone()], &other.planes[p][row]);
+            }
+        }
+    }
+
+    /// The prediction of macroblock `mb` from this picture displaced by `mv` (spec 5.9): each
+    /// plane's block at its origin plus the vector, samples outside the coded plane taken from
+    /// its nearest edge, half-sample positions the rounded mean of their two or four neighbours.
+    pub fn predict_mb(&self, mb: usize, mv: MotionVector, out: &mut MbPixels) {
+        if mv == MotionVector::ZERO {
+            return self.load_mb(mb, out);
+        }
+        for p in 0..self.geom.planes {
+            let side = self.geom.side[p];
+            let dst = &mut out.0[self.geom.offset[p]..][..side * side];
+            self.predict_block(p, mb, mv, dst);
+        }
+    }
+
+    /// [`Self::predict_mb`] for plane `p` only, into `dst` (`side` x `side`, row-major).
+    pub(crate) fn predict_block(&self, p: usize, mb: usize, mv: MotionVector, dst: &mut [u8]) {
+        let shift = if p == 0 {
+            0
+        } else {
+            self.layout.format.chroma_shift()
+        };
+        let v = mv.in_plane(shift);
+        let (side, stride) = (self.geom.side[p], self.strides[p]);
+        let plane = &self.planes[p];
+        let height = plane.len() / stride;
+        let cols = self.layout.mb_cols();
+        let x0 = ((mb % cols) * side) as i64 + (v.x >> 1) as i64;
+        let y0 = ((mb / cols) * side) as i64 + (v.y >> 1) as i64;
+        let (fx, fy) = ((v.x & 1) as usize, (v.y & 1) as usize);
+        let n = side + 1;
+        let inside = x0 >= 0 && y0 >= 0 && x0 as usize + n <= stride && y0 as usize + n <= height;
+        if inside {
+            let from = y0 as usize * stride + x0 as usize;
+            return interpolate(&plane[from..], stride, side, fx, fy, dst);
+        }
+        // Near an edge: the (side + 1)-square window the interpolation reads, edge samples
+        // repeated outside the plane.
+        let mut window = [0u8; (MB + 1) * (MB + 1)];
+        for (y, row) in window.chunks_exact_mut(n).take(n).enumerate() {
+            let sy = (y0 + y as i64).clamp(0, height as i64 - 1) as usize;
+            for (x, w) in row.iter_mut().enumerate() {
+                let sx = (x0 + x as i64).clamp(0, stride as i64 - 1) as usize;
+                *w = plane[sy * stride + sx];
+            }
+        }
+        interpolate(&window, n, side, fx, fy, dst);
+    }
+
     /// Top-left sample of macroblock `mb` in plane `p`, as an index into that plane.
     fn mb_origin(&self, p: usize, mb: usize) -> usize {
         let cols = self.layout.mb_cols();
@@ -313,6 +382,172 @@ impl Picture {
     }
 }
 
+/// What a decoder shows, and the picture of the end of the previous frame that motion vectors
+/// point into: macroblocks of a frame predict only from the previous frame, never from each
+/// other, so every chunk decodes alone. Only the macroblocks a frame touched are copied over
+/// when the next one starts.
+#[derive(Clone, Debug)]
+pub struct Reconstruction {
+    shown: Picture,
+    previous: Picture,
+    touched: Vec<u32>,
+    is_touched: Vec<bool>,
+}
+
+impl Reconstruction {
+    pub fn blank(layout: Layout) -> Self {
+        Reconstruction {
+            shown: Picture::blank(layout),
+            previous: Picture::blank(layout),
+            touched: Vec::new(),
+            is_touched: vec![false; layout.mb_count()],
+        }
+    }
+
+    pub fn shown(&self) -> &Picture {
+        &self.shown
+    }
+
+    /// The picture as the previous frame left it: what predictions read.
+    pub fn previous(&self) -> &Picture {
+        &self.previous
+    }
+
+    pub fn clear(&mut self) {
+        self.shown.clear();
+        self.previous.clear();
+        self.touched.clear();
+        self.is_touched.fill(false);
+    }
+
+    /// A new frame starts: the previous picture catches up with what the last one stored.
+    pub fn begin_frame(&mut self) {
+        for &mb in &self.touched {
+            self.previous.copy_mb_from(&self.shown, mb as usize);
+            self.is_touched[mb as usize] = false;
+        }
+        self.touched.clear();
+    }
+
+    pub fn store_mb(&mut self, mb: usize, px: &MbPixels) {
+        self.split().1.store_mb(mb, px);
+    }
+
+    /// The previous picture to predict from, and a writer of the shown one, at once.
+    pub fn split(&mut self) -> (&Picture, ShownWriter<'_>) {
+        (
+            &self.previous,
+            ShownWriter {
+                shown: &mut self.shown,
+                touched: &mut self.touched,
+                is_touched: &mut self.is_touched,
+            },
+        )
+    }
+}
+
+/// Writes macroblocks of a [`Reconstruction`]'s shown picture, noting which a frame touched.
+pub struct ShownWriter<'a> {
+    shown: &'a mut Picture,
+    touched: &'a mut Vec<u32>,
+    is_touched: &'a mut [bool],
+}
+
+impl ShownWriter<'_> {
+    pub fn store_mb(&mut self, mb: usize, px: &MbPixels) {
+        if !std::mem::replace(&mut self.is_touched[mb], true) {
+            self.touched.push(mb as u32);
+        }
+        self.shown.store_mb(mb, px);
+    }
+}
+
+/// The `side` x `side` block at `src` (rows `stride` apart) moved by half a sample right when
+/// `fx` is 1 and down when `fy` is 1: the rounded mean of the two or four samples around each
+/// half position (SSE2 on x86_64, the scalar reference elsewhere; bit-identical).
+fn interpolate(src: &[u8], stride: usize, side: usize, fx: usize, fy: usize, dst: &mut [u8]) {
+    // Every row read, the one below the last included when moving down.
+    let src = &src[..(side - 1 + fy) * stride + side + fx];
+    let dst = &mut dst[..side * side];
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the kernel reads `side + 1` bytes of
+        // rows 0..side-1+fy of `src` only where `fx` says (lengths checked above) and writes
+        // `side * side` bytes of `dst`.
+        unsafe { interpolate_sse2(src, stride, side, fx, fy, dst) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    interpolate_scalar(src, stride, side, fx, fy, dst)
+}
+
+/// The definition [`interpolate`]'s kernel must match.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn interpolate_scalar(
+    src: &[u8],
+    stride: usize,
+    side: usize,
+    fx: usize,
+    fy: usize,
+    dst: &mut [u8],
+) {
+    for (y, out) in dst.chunks_exact_mut(side).take(side).enumerate() {
+        for (x, o) in out.iter_mut().enumerate() {
+            let at = |dx: usize, dy: usize| src[(y + dy) * stride + x + dx] as u32;
+            *o = ((at(0, 0) + at(fx, 0) + at(0, fy) + at(fx, fy) + 2) >> 2) as u8;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+unsafe fn interpolate_sse2(
+    src: &[u8],
+    stride: usize,
+    side: usize,
+    fx: usize,
+    fy: usize,
+    dst: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    // Loads and stores of 16 or 8 bytes.
+    let load = |at: usize| {
+        if side == 16 {
+            _mm_loadu_si128(src.as_ptr().add(at) as *const __m128i)
+        } else {
+            _mm_loadl_epi64(src.as_ptr().add(at) as *const __m128i)
+        }
+    };
+    let zero = _mm_setzero_si128();
+    for y in 0..side {
+        let row = y * stride;
+        let v = match (fx, fy) {
+            (0, 0) => load(row),
+            // _mm_avg_epu8 is (a + b + 1) >> 1, the two-sample mean.
+            (1, 0) => _mm_avg_epu8(load(row), load(row + 1)),
+            (0, _) => _mm_avg_epu8(load(row), load(row + stride)),
+            _ => {
+                // Four samples: sum in 16 bits, + 2, >> 2, for the low and high halves.
+                let (a, b) = (load(row), load(row + 1));
+                let (c, d) = (load(row + stride), load(row + stride + 1));
+                let half = |f: unsafe fn(__m128i, __m128i) -> __m128i| {
+                    let s = _mm_add_epi16(
+                        _mm_add_epi16(f(a, zero), f(b, zero)),
+                        _mm_add_epi16(f(c, zero), f(d, zero)),
+                    );
+                    _mm_srli_epi16(_mm_add_epi16(s, _mm_set1_epi16(2)), 2)
+                };
+                _mm_packus_epi16(half(_mm_unpacklo_epi8), half(_mm_unpackhi_epi8))
+            }
+        };
+        let out = dst.as_mut_ptr().add(y * side);
+        if side == 16 {
+            _mm_storeu_si128(out as *mut __m128i, v);
+        } else {
+            _mm_storel_epi64(out as *mut __m128i, v);
+        }
+    }
+}
+
 /// Copy one macroblock row (16 or 8 samples) as a fixed-size move rather than a library call.
 #[inline(always)]
 fn copy_row(dst: &mut [u8], src: &[u8]) {
@@ -389,6 +624,23 @@ fn rows_equal(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_interpolation_kernel_matches_the_definition() {
+        let stride = 40;
+        let src: Vec<u8> = (0..18 * stride).map(|i| (i * 89 % 256) as u8).collect();
+        let extremes = [255u8; 18 * 40];
+        for side in [8, 16] {
+            for (fx, fy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                for src in [&src[..], &extremes[..]] {
+                    let (mut got, mut want) = ([0u8; 256], [0u8; 256]);
+                    interpolate(src, stride, side, fx, fy, &mut got);
+                    interpolate_scalar(src, stride, side, fx, fy, &mut want);
+                    assert_eq!(got, want, "side {side}, fx {fx}, fy {fy}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn block_sse_matches_the_definition() {

@@ -256,3 +256,192 @@ fn a_target_below_the_coarsest_leaves_no_debt_when_it_rises() {
         );
     }
 }
+
+/// A hand-held camera over a textured scene: the window at (`x`, `y`) of a large texture (blurred
+/// noise, so that it has detail at every scale and no repeats).
+struct Scene {
+    texture: Vec<u8>,
+    side: usize,
+}
+
+impl Scene {
+    fn new() -> Self {
+        let side = W + 200;
+        let mut seed = 7u32;
+        let noise: Vec<u8> = (0..side * side)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (seed >> 16) as u8
+            })
+            .collect();
+        // A 3x3 box blur: still full of detail, but with slopes a motion search can follow.
+        let texture = (0..side * side)
+            .map(|i| {
+                let (x, y) = ((i % side).clamp(1, side - 2), (i / side).clamp(1, side - 2));
+                let sum: u32 = (0..9)
+                    .map(|k| noise[(y + k / 3 - 1) * side + x + k % 3 - 1] as u32)
+                    .sum();
+                (sum / 9) as u8
+            })
+            .collect();
+        Scene { texture, side }
+    }
+
+    fn frame(&self, x: usize, y: usize) -> Vec<u8> {
+        let mut f = vec![128u8; W * H * 3 / 2];
+        for row in 0..H {
+            f[row * W..][..W].copy_from_slice(&self.texture[(y + row) * self.side + x..][..W]);
+        }
+        // Chroma from the texture too, at half resolution.
+        let (u, v) = f[W * H..].split_at_mut(W * H / 4);
+        for row in 0..H / 2 {
+            for col in 0..W / 2 {
+                let t = self.texture[(y + 2 * row) * self.side + x + 2 * col];
+                u[row * W / 2 + col] = t / 2 + 64;
+                v[row * W / 2 + col] = 192 - t / 2;
+            }
+        }
+        f
+    }
+}
+
+/// The camera's path: a pan right, then down, then left, then up, 2 to 3 samples a frame, so that
+/// vectors point every way.
+fn camera(k: usize) -> (usize, usize) {
+    let leg = k % 120;
+    match leg / 30 {
+        0 => (20 + 3 * (leg % 30), 20),
+        1 => (110, 20 + 2 * (leg % 30)),
+        2 => (110 - 3 * (leg % 30), 80),
+        _ => (20, 80 - 2 * (leg % 30)),
+    }
+}
+
+/// The gradual refresh under motion: chunks lost while the camera pans damage the picture, but
+/// once a refresh cycle begins after the loss, the clean part of the picture is exactly what a
+/// receiver that lost nothing shows, frame after frame, and the whole picture is once that cycle
+/// ends. Motion vectors were used throughout (the test would prove nothing without them).
+#[test]
+fn under_motion_damage_stays_outside_the_clean_part_and_heals_in_one_cycle() {
+    let scene = Scene::new();
+    let settings = EncoderSettings {
+        quality: 50,
+        mtu: 900,
+        ..Default::default()
+    };
+    let mut enc = Encoder::new(layout(), 30.0);
+    let (mut clean_rx, mut lossy_rx) = (Decoder::new(), Decoder::new());
+    let total = layout().mb_count();
+    let mut rng = 99u32;
+    let (mut lost, mut moved) = (0, 0);
+    let loss = 40..100;
+    let mut previous_clean = 0;
+    let mut cycle_began_after_loss = None;
+    let mut healed_at = None;
+    for k in 0..200 {
+        let (x, y) = camera(k);
+        let f = scene.frame(x, y);
+        let coded = enc.encode(&planes(&f), &[], false, &settings).unwrap();
+        moved += coded.moved_mbs;
+        assert!(clean_rx.decode(&coded.data).errors.is_empty());
+        for r in &coded.chunks {
+            rng = rng.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            // 10 % of the chunks, and every chunk of frames 60 and 61 (a burst).
+            if loss.contains(&k) && ((rng >> 16).is_multiple_of(10) || k == 60 || k == 61) {
+                lost += 1;
+                continue;
+            }
+            lossy_rx.decode(&coded.data[r.clone()]);
+        }
+        let (want, got) = (
+            export(clean_rx.picture().unwrap()),
+            export(lossy_rx.picture().unwrap()),
+        );
+        // A new cycle begins when the clean part shrinks (the walk wrapped).
+        if k >= loss.end && cycle_began_after_loss.is_none() && coded.clean_mbs < previous_clean {
+            cycle_began_after_loss = Some(k);
+        }
+        previous_clean = coded.clean_mbs;
+        if let Some(began) = cycle_began_after_loss {
+            let clean = if healed_at.is_some() {
+                total
+            } else {
+                coded.clean_mbs
+            };
+            let differing = differing_mbs(&want, &got);
+            assert!(
+                differing.iter().all(|&mb| mb >= clean),
+                "frame {k} (cycle began at {began}): clean part {clean}, differing {differing:?}"
+            );
+            if clean == total && healed_at.is_none() {
+                healed_at = Some(k);
+            }
+        } else if k == loss.end {
+            assert!(want != got, "the loss damaged the picture");
+        }
+    }
+    let began = cycle_began_after_loss.expect("a refresh cycle began after the loss");
+    let healed = healed_at.expect("the picture healed");
+    // One cycle of a 300-macroblock picture at 10 refresh macroblocks a frame is 30 frames.
+    assert!(healed - began < 30, "cycle from {began} to {healed}");
+    assert!(lost > 30, "{lost} chunks lost");
+    assert!(moved > 100 * total, "{moved} macroblocks moved by vectors");
+}
+
+/// Macroblocks whose samples differ between two I420 frames of `layout()`.
+fn differing_mbs(a: &[u8], b: &[u8]) -> Vec<usize> {
+    let cols = W.div_ceil(16);
+    let mut out = Vec::new();
+    for mb in 0..layout().mb_count() {
+        let (x0, y0) = ((mb % cols) * 16, (mb / cols) * 16);
+        let luma = (y0..(y0 + 16).min(H)).any(|y| {
+            let r = y * W + x0..y * W + (x0 + 16).min(W);
+            a[r.clone()] != b[r]
+        });
+        let chroma = (y0 / 2..(y0 / 2 + 8).min(H / 2)).any(|y| {
+            [W * H, W * H * 5 / 4].iter().any(|&base| {
+                let r = base + y * W / 2 + x0 / 2..base + y * W / 2 + (x0 / 2 + 8).min(W / 2);
+                a[r.clone()] != b[r]
+            })
+        });
+        if luma || chroma {
+            out.push(mb);
+        }
+    }
+    out
+}
+
+/// With threads, each thread codes its share of the blocks into chunks of its own: every frame
+/// still decodes to the encoder's own picture, and costs and looks about the same as on one.
+#[test]
+fn threads_code_the_same_pictures_in_chunks_of_their_own() {
+    let scene = Scene::new();
+    let run = |threads: usize| {
+        let settings = EncoderSettings {
+            quality: 50,
+            threads,
+            ..Default::default()
+        };
+        let mut enc = Encoder::new(layout(), 30.0);
+        let mut dec = Decoder::new();
+        let (mut bytes, mut chunks, mut psnr) = (0, 0, 0.0);
+        for k in 0..40 {
+            let (x, y) = camera(k);
+            let f = scene.frame(x, y);
+            let coded = enc.encode(&planes(&f), &[], false, &settings).unwrap();
+            assert!(dec.decode(&coded.data).errors.is_empty());
+            assert!(
+                export(dec.picture().unwrap()) == export(enc.reconstruction()),
+                "{threads} threads, frame {k}"
+            );
+            bytes += coded.data.len();
+            chunks += coded.chunks.len();
+            psnr += luma_psnr(enc.reconstruction(), &f) / 40.0;
+        }
+        (bytes, chunks, psnr)
+    };
+    let (one, three) = (run(1), run(3));
+    assert!(three.1 > one.1, "more chunks: {one:?} vs {three:?}");
+    assert!((three.0 as f64 / one.0 as f64 - 1.0).abs() < 0.03, "{one:?} vs {three:?}");
+    assert!((three.2 - one.2).abs() < 0.05, "{one:?} vs {three:?}");
+}

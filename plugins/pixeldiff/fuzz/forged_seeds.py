@@ -20,7 +20,7 @@ HEADER_LEN = 26
 def chunk(fmt, width, height, frame, mb_count, payload=b"", keyframe=True, index=0, count=1):
     size = HEADER_LEN + len(payload)
     header = struct.pack(
-        "<BBHIBBHHHHHB3sH", 0x50, 1, size, 0, 1 if keyframe else 0, fmt, width, height,
+        "<BBHIBBHHHHHB3sH", 0x50, 2, size, 0, 1 if keyframe else 0, fmt, width, height,
         frame & 0xFFFF, index, count, 30, (0).to_bytes(3, "little"), mb_count)
     data = bytearray(header + payload)
     struct.pack_into("<I", data, 4, zlib.crc32(bytes(data)) & 0xFFFFFFFF)

@@ -208,6 +208,19 @@ fn source(caps: &gst::Caps, n: u32) -> Vec<gst::Buffer> {
     )
 }
 
+/// The same colour bars panning left 3 samples a frame under the clock, as a camera turning:
+/// every block moves, and the encoder sends most of them with motion vectors.
+fn panning_source(caps: &gst::Caps, n: u32) -> Vec<gst::Buffer> {
+    frames_from(
+        &format!(
+            "videotestsrc pattern=smpte75 horizontal-speed=3 num-buffers={n} ! timeoverlay \
+             font-desc=\"Sans 28\" halignment=center valignment=center"
+        ),
+        caps,
+        n,
+    )
+}
+
 #[test]
 fn keyframe_lost_recovers_without_asking() {
     init();
@@ -317,4 +330,47 @@ fn bursts_with_keyframe_requests_converge_within_200_ms() {
         "the receiver's requests reached the encoder"
     );
     check_loss_run(&caps, &run, loss_ends, gst::ClockTime::from_mseconds(200));
+}
+
+/// With motion, a loss that ends mid-cycle may still reach blocks the cycle refreshed before
+/// it ended; the first refresh cycle that begins after it is clean (docs/pixeldiff-format.md,
+/// section 7): identical within two cycles (2 s at the default refresh).
+#[test]
+fn random_loss_under_a_panning_camera_converges_within_two_refresh_cycles() {
+    init();
+    let caps = raw_caps("I420", 640, 480);
+    let loss_ends = gst::ClockTime::from_seconds(2);
+    let run = run(
+        panning_source(&caps, 150),
+        &caps,
+        Some(NetsimLoss(0.05, loss_ends)),
+        |_| false,
+        false,
+    );
+    assert!(run.packets_lost > 0, "netsim dropped packets");
+    check_loss_run(&caps, &run, loss_ends, gst::ClockTime::from_seconds(2));
+}
+
+#[test]
+fn bursts_under_a_panning_camera_converge_within_two_refresh_cycles() {
+    init();
+    let caps = raw_caps("I420", 640, 480);
+    let run = run(panning_source(&caps, 150), &caps, None, bursts, false);
+    let loss_ends = run.last_drop.expect("packets were dropped");
+    assert_eq!(run.packets_lost, 20, "every dropped packet counted");
+    check_loss_run(&caps, &run, loss_ends, gst::ClockTime::from_seconds(2));
+}
+
+#[test]
+fn a_lost_keyframe_under_a_panning_camera_is_whole_within_a_second() {
+    init();
+    let caps = raw_caps("I420", 640, 480);
+    let run = run(panning_source(&caps, 60), &caps, None, |i| i < 30, false);
+    assert_eq!(run.keyframes_sent, 1);
+    let converged = converged_from(&caps, &run).expect("the receivers converge");
+    eprintln!("keyframe lost under a pan: identical from {converged}");
+    assert!(
+        converged <= gst::ClockTime::from_seconds(1),
+        "identical only from {converged}"
+    );
 }

@@ -321,7 +321,7 @@ fn output_caps_describe_the_stream() {
     let out = h.sinkpad().unwrap().current_caps().unwrap();
     let s = out.structure(0).unwrap();
     assert_eq!(s.name(), "video/x-pixeldiff");
-    assert_eq!(s.get::<i32>("version").unwrap(), 1);
+    assert_eq!(s.get::<i32>("version").unwrap(), 2);
     assert_eq!(s.get::<i32>("width").unwrap(), 64);
     assert_eq!(s.get::<i32>("height").unwrap(), 48);
     assert_eq!(s.get::<&str>("format").unwrap(), "NV12");

@@ -32,6 +32,9 @@ enum Content {
     Gradient,
     Noise,
     Mixed,
+    /// A texture the camera pans across, 3 samples right and 2 down a frame: motion vectors,
+    /// some reading past the picture's edges.
+    Pan,
 }
 
 fn frame(layout: &Layout, content: Content, t: usize, rng: &mut Rng) -> Vec<u8> {
@@ -44,6 +47,10 @@ fn frame(layout: &Layout, content: Content, t: usize, rng: &mut Rng) -> Vec<u8> 
             match content {
                 Content::Gradient => smooth,
                 Content::Noise => rng.next() as u8,
+                Content::Pan => {
+                    let (u, v) = (x + 3 * t, y + 2 * t);
+                    ((u * 7 ^ v * 13) as u8).wrapping_add((u / 5 + v / 3) as u8 * 17)
+                }
                 Content::Mixed => {
                     if (x / 16 + y / 16 + t) % 3 == 0 {
                         rng.next() as u8
@@ -99,6 +106,8 @@ fn main() {
         Seed { name: "rgb-average-lossy-48x16", format: PixelFormat::Rgb, width: 48, height: 16, content: Content::Gradient, frames: 3, settings: average, roi: None },
         Seed { name: "bgrx-lossless-average-32x16", format: PixelFormat::Bgrx, width: 32, height: 16, content: Content::Gradient, frames: 3, settings: average_ll, roi: None },
         Seed { name: "bgrx-lossy-q75-24x40", format: PixelFormat::Bgrx, width: 24, height: 40, content: Content::Mixed, frames: 2, settings: lossy(75), roi: None },
+        Seed { name: "i420-lossy-pan-64x48", format: PixelFormat::I420, width: 64, height: 48, content: Content::Pan, frames: 4, settings: lossy(50), roi: None },
+        Seed { name: "gray8-lossless-pan-48x32", format: PixelFormat::Gray8, width: 48, height: 32, content: Content::Pan, frames: 3, settings: lossless, roi: None },
         Seed { name: "gray8-lossless-multichunk-96x64", format: PixelFormat::Gray8, width: 96, height: 64, content: Content::Noise, frames: 1, settings: EncoderSettings { mtu: 900, ..lossless }, roi: None },
     ];
 

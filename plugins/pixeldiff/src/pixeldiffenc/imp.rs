@@ -212,6 +212,17 @@ impl ObjectImpl for PixeldiffEnc {
                     .default_value(u32::from(d.motion_threshold))
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecUInt::builder("threads")
+                    .nick("Threads")
+                    .blurb(
+                        "Threads coding each frame, 1 to 16: each codes its share of the changed \
+                         blocks into chunks of its own (frames with few changed blocks use fewer)",
+                    )
+                    .minimum(1)
+                    .maximum(MAX_THREADS)
+                    .default_value(d.threads as u32)
+                    .mutable_playing()
+                    .build(),
                 interval_property("pixeldiffenc-stats"),
             ];
             props.extend(counter_properties());
@@ -239,6 +250,7 @@ impl ObjectImpl for PixeldiffEnc {
             "motion-threshold" => {
                 c.motion_threshold = value.get::<u32>().expect("type checked upstream") as u8
             }
+            "threads" => c.threads = value.get::<u32>().expect("type checked upstream") as usize,
             "stats-interval" => s.stats_interval = value.get().expect("type checked upstream"),
             other => unreachable!("unknown writable property {other}"),
         }
@@ -259,6 +271,7 @@ impl ObjectImpl for PixeldiffEnc {
             "roi-mode" => RoiMode::from(c.roi_mode).to_value(),
             "no-roi-action" => NoRoiAction::from(c.no_roi_action).to_value(),
             "motion-threshold" => u32::from(c.motion_threshold).to_value(),
+            "threads" => (c.threads as u32).to_value(),
             "stats-interval" => s.stats_interval.to_value(),
             name => self
                 .counters
@@ -397,12 +410,13 @@ impl VideoEncoderImpl for PixeldiffEnc {
         gst::trace!(
             CAT,
             imp = self,
-            "frame {}: {} bytes in {} chunks, {} of {} blocks coded, qp {}",
+            "frame {}: {} bytes in {} chunks, {} of {} blocks coded ({} moved), qp {}",
             encoded.frame_number,
             encoded.data.len(),
             encoded.chunks.len(),
             encoded.coded_mbs,
             encoded.total_mbs,
+            encoded.moved_mbs,
             encoded.qp
         );
 
@@ -415,6 +429,9 @@ impl VideoEncoderImpl for PixeldiffEnc {
         ret
     }
 }
+
+/// Most threads `threads` takes: more than a meeting's frame has rows of work for.
+const MAX_THREADS: u32 = 16;
 
 /// Rectangles of the buffer's face regions of interest (margin included).
 fn face_rects(buffer: &gst::BufferRef) -> Vec<codec::Rect> {
