@@ -277,22 +277,44 @@ pub fn element_cpu_seconds(
     runs: usize,
     timeout: Duration,
 ) -> Result<f64, Error> {
+    let costs = stage_cpu_seconds(clip, upstream, &[element], runs, timeout)?;
+    Ok(costs[0])
+}
+
+/// The median CPU seconds each of `stages` adds on top of the ones before it, in one set of
+/// runs: for an encoder and its decoder, `[enc, dec]` gives the encoder's cost (`... ! ENC !
+/// fakesink` minus `... ! fakesink`) and the decoder's (`... ! ENC ! DEC ! fakesink` minus `...
+/// ! ENC ! fakesink`), three pipelines a run rather than four. Every pipeline is `filesrc !
+/// y4mdec ! UPSTREAM ! STAGES[..i] ! fakesink`, `upstream` as for [`element_cpu_seconds`].
+///
+/// Each run measures its pipelines back to back, so slow drift cancels in each difference as
+/// in [`encoder_cpu_seconds`]; each stage's median is taken on its own.
+pub fn stage_cpu_seconds(
+    clip: &Path,
+    upstream: &str,
+    stages: &[&str],
+    runs: usize,
+    timeout: Duration,
+) -> Result<Vec<f64>, Error> {
     let chain = |parts: &[&str]| {
         std::iter::once("filesrc name=src ! y4mdec")
-            .chain(parts.iter().copied().filter(|p| !p.is_empty()))
+            .chain(std::iter::once(upstream).filter(|p| !p.is_empty()))
+            .chain(parts.iter().copied())
             .chain(std::iter::once("fakesink sync=false"))
             .collect::<Vec<_>>()
             .join(" ! ")
     };
-    let base = chain(&[upstream]);
-    let with_element = chain(&[upstream, element]);
-    let mut diffs = Vec::with_capacity(runs);
+    let pipelines: Vec<String> = (0..=stages.len()).map(|i| chain(&stages[..i])).collect();
+    let mut diffs = vec![Vec::with_capacity(runs); stages.len()];
     for _ in 0..runs.max(1) {
-        let (b, _) = run_timed(&base, clip, timeout)?;
-        let (e, _) = run_timed(&with_element, clip, timeout)?;
-        diffs.push(e - b);
+        let mut before = run_timed(&pipelines[0], clip, timeout)?.0;
+        for (stage, description) in diffs.iter_mut().zip(&pipelines[1..]) {
+            let with_stage = run_timed(description, clip, timeout)?.0;
+            stage.push(with_stage - before);
+            before = with_stage;
+        }
     }
-    Ok(median(&mut diffs))
+    Ok(diffs.iter_mut().map(|d| median(d)).collect())
 }
 
 /// Median of a non-empty slice (mean of the middle two for an even count, as numpy).
@@ -354,6 +376,13 @@ mod tests {
         let (clip, frame_size) = synthetic_clip("identity", 5);
         let p = measure_rd(&clip, 5, "identity", "identity", Duration::from_secs(60));
         let cpu = encoder_cpu_seconds(&clip, "identity", 1, Duration::from_secs(60));
+        let stages = stage_cpu_seconds(
+            &clip,
+            "",
+            &["identity", "identity"],
+            1,
+            Duration::from_secs(60),
+        );
         let _ = std::fs::remove_file(&clip);
         let p = p.unwrap();
         assert_eq!(p.frames_compared, 5);
@@ -362,6 +391,9 @@ mod tests {
         assert_eq!(p.bytes, 5 * frame_size as u64);
         assert!((p.kbps - (frame_size * 8 * 30) as f64 / 1000.0).abs() < 1e-9);
         assert!(cpu.unwrap().is_finite());
+        let stages = stages.unwrap();
+        assert_eq!(stages.len(), 2);
+        assert!(stages.iter().all(|s| s.is_finite()));
     }
 
     #[test]

@@ -1,14 +1,18 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! Rate-distortion benchmark of pixeldiff against x264, VP8 and JPEG on a Y4M clip.
+//! Rate-distortion benchmark of pixeldiff against x264 (ultrafast and veryfast), VP8 and JPEG on
+//! a Y4M clip.
 //!
 //! For every encoder configuration it measures, in this one process: the rate in kbps, the mean
-//! Y-PSNR of the decoded output against the source, and the encoder's CPU time per frame. Then
-//! it summarises each codec against the peers: BD-rate against x264 (ultrafast, zerolatency),
-//! the rate ratio against JPEG at equal PSNR, the lossless rate against x264 at QP 0, and the
-//! encoder CPU ratio against x264. With `--plot`, it also draws the lossy rate-distortion curves
-//! of every codec measured into an SVG chart.
+//! Y-PSNR of the decoded output against the source, and the CPU time per frame of the encoder
+//! and of the decoder on that point's stream. pixeldiff runs its `--pixeldiff-qualities` sweep,
+//! a lossless point, and pixeldiffenc with no property set ("defaults"). Then it summarises each
+//! codec against the peers: BD-rate against x264 ultrafast zerolatency (the anchor), x264
+//! veryfast zerolatency and VP8 realtime; the rate ratio against JPEG at equal PSNR; the
+//! lossless rate against x264 at QP 0; and the encoder and decoder CPU against x264 ultrafast's
+//! at equal PSNR. With `--plot`, it also draws the lossy rate-distortion curves of every codec
+//! measured into an SVG chart.
 //!
 //! Usage: `cargo run --release --bin pixeldiff-bench -- CLIP.y4m [options]` (see `--help`).
 //! Measurements go to stdout, progress to stderr.
@@ -20,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use gst::prelude::*;
 use pixelmeet_bench::plot::{self, Series};
 use pixelmeet_bench::rd::{self, RdPoint};
 use pixelmeet_bench::table::Table;
@@ -31,22 +36,40 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 const USAGE: &str = "\
 usage: pixeldiff-bench CLIP.y4m [options]
 
-Measures kbps, mean Y-PSNR and encoder CPU ms/frame of each encoder configuration on an I420
-Y4M clip, then compares the codecs (BD-rate vs x264, rate vs JPEG at equal PSNR, lossless rate
-vs x264 QP 0, encoder CPU vs x264). Build with --release: pixel code is slow in debug builds.
+Measures kbps, mean Y-PSNR, and encoder and decoder CPU ms/frame of each encoder configuration
+on an I420 Y4M clip, then compares the codecs: BD-rate vs x264 ultrafast (the anchor), x264
+veryfast and VP8 realtime, rate vs JPEG at equal PSNR, lossless rate vs x264 QP 0, and encoder
+and decoder CPU vs x264 ultrafast at equal PSNR. Build with --release: pixel code is slow in
+debug builds.
+
+codecs (one thread each, encoder and decoder):
+  x264           x264enc speed-preset=ultrafast tune=zerolatency, 64-1024 kbps and QP 0 lossless
+  x264-veryfast  x264enc speed-preset=veryfast tune=zerolatency, 64-1024 kbps
+  vp8            vp8enc deadline=1 cpu-used=16 end-usage=cbr, 64-1024 kbps
+  jpeg           jpegenc quality 50, 70, 85, 95
+  pixeldiff      pixeldiffenc lossless, the quality sweep, and no property set (\"defaults\",
+                 marked in the table; when its default quality is in the sweep, that point is
+                 the defaults one and is measured once)
 
 options:
-  --only NAME,...             codecs to run: x264, vp8, jpeg, pixeldiff (default: all)
+  --only NAME,...             codecs to run: x264, x264-veryfast, vp8, jpeg, pixeldiff
+                              (default: all)
   --frames N                  use only the first N frames of the clip
   --markdown                  print tables in Markdown
   --pixeldiff-qualities Q,... pixeldiffenc quality sweep, 0-100 (default: 20,35,50,65,80,90)
-  --cpu-runs N                runs for the median encoder CPU time (default: 3)
+  --cpu-runs N                runs for the median encoder and decoder CPU times (default: 3)
   --timeout SECS              give up on a pipeline after this long (default: 600)
   --plot FILE.svg             also draw the lossy rate-distortion curves (kbps on a log axis,
                               mean Y-PSNR) of the codecs measured into an SVG chart
   -h, --help                  show this help";
 
-const CODEC_NAMES: [&str; 4] = ["x264", "vp8", "jpeg", "pixeldiff"];
+// The codec keys; the first four are the peers the summary compares every codec with.
+const X264: &str = "x264";
+const X264_VERYFAST: &str = "x264-veryfast";
+const VP8: &str = "vp8";
+const JPEG: &str = "jpeg";
+const PIXELDIFF: &str = "pixeldiff";
+const CODEC_NAMES: [&str; 5] = [X264, X264_VERYFAST, VP8, JPEG, PIXELDIFF];
 
 struct Options {
     clip: PathBuf,
@@ -162,7 +185,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
 
 /// One encoder setting of a codec.
 struct PointSpec {
-    /// What the setting is, for the table ("256 kbps", "q 85", "lossless").
+    /// What the setting is, for the table ("256 kbps", "q 85", "lossless", "defaults (q 50)").
     setting: String,
     /// gst-launch fragment of the encoder with its properties.
     enc: String,
@@ -173,43 +196,50 @@ struct Codec {
     key: &'static str,
     label: &'static str,
     enc_factory: &'static str,
+    dec_factory: &'static str,
+    /// gst-launch fragment of the decoder with its properties.
     dec: &'static str,
     points: Vec<PointSpec>,
 }
 
-fn codecs(pixeldiff_qualities: &[u32]) -> Vec<Codec> {
+/// The codecs and their settings. `pixeldiff_default_quality` is pixeldiffenc's default
+/// `quality` (see [`default_quality`]), `None` when unknown.
+fn codecs(pixeldiff_qualities: &[u32], pixeldiff_default_quality: Option<u32>) -> Vec<Codec> {
     // Target rates for the rate-controlled peers, chosen to span video-call bitrates.
     const RATES_KBPS: [u32; 5] = [64, 128, 256, 512, 1024];
-    // One thread and the fastest real-time presets: pixeldiff targets live calls on one core,
-    // so the peers are measured in the same regime.
-    const X264: &str = "x264enc speed-preset=ultrafast tune=zerolatency threads=1";
-    let mut x264: Vec<PointSpec> = RATES_KBPS
-        .iter()
-        .map(|k| PointSpec {
-            setting: format!("{k} kbps"),
-            enc: format!("{X264} bitrate={k}"),
-            lossless: false,
-        })
-        .collect();
+    let rate_points = |enc: &dyn Fn(u32) -> String| -> Vec<PointSpec> {
+        RATES_KBPS
+            .iter()
+            .map(|&k| PointSpec {
+                setting: format!("{k} kbps"),
+                enc: enc(k),
+                lossless: false,
+            })
+            .collect()
+    };
+    // One thread and real-time presets: pixeldiff targets live calls on one core, so the peers
+    // are measured in the same regime. ultrafast is the anchor; veryfast shows what x264 buys
+    // with more CPU, so pixeldiff is not judged only against x264's cheapest preset.
+    let x264_enc =
+        |preset: &str| format!("x264enc speed-preset={preset} tune=zerolatency threads=1");
+    let ultrafast = x264_enc("ultrafast");
+    let mut x264 = rate_points(&|k| format!("{ultrafast} bitrate={k}"));
     // Constant QP 0 is x264's lossless mode (High 4:4:4 Predictive profile, which avdec_h264
     // decodes); pass=qual quantizer=0 is CRF 0, which x264 does not promise to be lossless.
     x264.push(PointSpec {
         setting: "qp 0 (lossless)".into(),
-        enc: format!("{X264} pass=quant quantizer=0"),
+        enc: format!("{ultrafast} pass=quant quantizer=0"),
         lossless: true,
     });
-    let vp8 = RATES_KBPS
-        .iter()
-        .map(|k| PointSpec {
-            setting: format!("{k} kbps"),
-            // target-bitrate is in bit/s; deadline=1 (us) selects the real-time path.
-            enc: format!(
-                "vp8enc deadline=1 cpu-used=16 threads=1 end-usage=cbr target-bitrate={}",
-                k * 1000
-            ),
-            lossless: false,
-        })
-        .collect();
+    let veryfast = x264_enc("veryfast");
+    let x264_veryfast = rate_points(&|k| format!("{veryfast} bitrate={k}"));
+    // target-bitrate is in bit/s; deadline=1 (us) selects the real-time path.
+    let vp8 = rate_points(&|k| {
+        format!(
+            "vp8enc deadline=1 cpu-used=16 threads=1 end-usage=cbr target-bitrate={}",
+            k * 1000
+        )
+    });
     let jpeg = [50, 70, 85, 95]
         .iter()
         .map(|q| PointSpec {
@@ -223,41 +253,82 @@ fn codecs(pixeldiff_qualities: &[u32]) -> Vec<Codec> {
         enc: "pixeldiffenc lossless=true".into(),
         lossless: true,
     }];
-    pixeldiff.extend(pixeldiff_qualities.iter().map(|q| PointSpec {
-        setting: format!("q {q}"),
+    pixeldiff.extend(pixeldiff_qualities.iter().map(|&q| PointSpec {
+        setting: if pixeldiff_default_quality == Some(q) {
+            format!("q {q} (defaults)")
+        } else {
+            format!("q {q}")
+        },
         enc: format!("pixeldiffenc quality={q}"),
         lossless: false,
     }));
+    // The encoder as a user gets it. A sweep point at the default quality differs from it in
+    // nothing (the sweep sets only quality), so it stands for the defaults rather than the
+    // same stream being measured twice and weighing twice in the curve fits; otherwise the
+    // defaults are one more point of pixeldiff's curve.
+    if pixeldiff_default_quality.is_none_or(|d| !pixeldiff_qualities.contains(&d)) {
+        pixeldiff.push(PointSpec {
+            setting: pixeldiff_default_quality
+                .map_or_else(|| "defaults".into(), |d| format!("defaults (q {d})")),
+            enc: "pixeldiffenc".into(),
+            lossless: false,
+        });
+    }
+    // One decoding thread too: CPU time counts every thread, and more would only add
+    // synchronisation to the sum.
     vec![
         Codec {
-            key: "x264",
+            key: X264,
             label: "x264 ultrafast zerolatency",
             enc_factory: "x264enc",
-            dec: "avdec_h264",
+            dec_factory: "avdec_h264",
+            dec: "avdec_h264 max-threads=1",
             points: x264,
         },
         Codec {
-            key: "vp8",
+            key: X264_VERYFAST,
+            label: "x264 veryfast zerolatency",
+            enc_factory: "x264enc",
+            dec_factory: "avdec_h264",
+            dec: "avdec_h264 max-threads=1",
+            points: x264_veryfast,
+        },
+        Codec {
+            key: VP8,
             label: "vp8 realtime cbr",
             enc_factory: "vp8enc",
-            dec: "vp8dec",
+            dec_factory: "vp8dec",
+            dec: "vp8dec threads=1",
             points: vp8,
         },
         Codec {
-            key: "jpeg",
+            key: JPEG,
             label: "jpeg per frame",
             enc_factory: "jpegenc",
+            dec_factory: "jpegdec",
             dec: "jpegdec",
             points: jpeg,
         },
         Codec {
-            key: "pixeldiff",
+            key: PIXELDIFF,
             label: "pixeldiff",
             enc_factory: "pixeldiffenc",
+            dec_factory: "pixeldiffdec",
             dec: "pixeldiffdec",
             points: pixeldiff,
         },
     ]
+}
+
+/// The default of `factory`'s `quality` property, `None` if the element or the property is
+/// missing; read from the element so the table follows the encoder's default when it changes.
+fn default_quality(factory: &str) -> Option<u32> {
+    let element = gst::ElementFactory::make(factory).build().ok()?;
+    element
+        .find_property("quality")?
+        .default_value()
+        .get::<u32>()
+        .ok()
 }
 
 struct Measured {
@@ -267,6 +338,8 @@ struct Measured {
     lossless: bool,
     rd: RdPoint,
     enc_ms_per_frame: f64,
+    /// Decoding this point's stream.
+    dec_ms_per_frame: f64,
 }
 
 /// A shortened copy of the clip, removed when dropped.
@@ -347,7 +420,8 @@ fn run(opts: &Options) -> Result<(), Error> {
 
     let mut notes = Vec::new();
     let mut results = Vec::new();
-    for codec in codecs(&opts.pixeldiff_qualities) {
+    let pixeldiff_default_quality = default_quality("pixeldiffenc");
+    for codec in codecs(&opts.pixeldiff_qualities, pixeldiff_default_quality) {
         if opts
             .only
             .as_ref()
@@ -355,7 +429,7 @@ fn run(opts: &Options) -> Result<(), Error> {
         {
             continue;
         }
-        let missing: Vec<&str> = [codec.enc_factory, codec.dec]
+        let missing: Vec<&str> = [codec.enc_factory, codec.dec_factory]
             .into_iter()
             .filter(|f| gst::ElementFactory::find(f).is_none())
             .collect();
@@ -374,7 +448,7 @@ fn run(opts: &Options) -> Result<(), Error> {
             let rd = rd::measure_rd(clip, frames, &point.enc, codec.dec, opts.timeout)
                 .map_err(|e| format!("{} {}: {e}", codec.label, point.setting))?;
             eprintln!(
-                "  {:.1} kbps, {:.3} dB over {}/{} frames; encoder CPU x{} ...",
+                "  {:.1} kbps, {:.3} dB over {}/{} frames; encoder and decoder CPU x{} ...",
                 rd.kbps, rd.psnr, rd.frames_compared, rd.frames_total, opts.cpu_runs
             );
             if rd.frames_compared != rd.frames_total {
@@ -392,10 +466,24 @@ fn run(opts: &Options) -> Result<(), Error> {
                     rd.frames_compared
                 ));
             }
-            let cpu = rd::encoder_cpu_seconds(clip, &point.enc, opts.cpu_runs, opts.timeout)
-                .map_err(|e| format!("{} {} (CPU run): {e}", codec.label, point.setting))?;
-            let enc_ms_per_frame = cpu * 1000.0 / frames as f64;
-            eprintln!("  {enc_ms_per_frame:.3} ms/frame");
+            // The decoder's cost is what it adds behind the encoder, so it decodes exactly the
+            // stream measured above without a second timing path or a stored stream.
+            let cpu = rd::stage_cpu_seconds(
+                clip,
+                "",
+                &[&point.enc, codec.dec],
+                opts.cpu_runs,
+                opts.timeout,
+            )
+            .map_err(|e| format!("{} {} (CPU run): {e}", codec.label, point.setting))?;
+            let ms_per_frame = |seconds: f64| seconds * 1000.0 / frames as f64;
+            let (enc_ms_per_frame, dec_ms_per_frame) = match cpu[..] {
+                [enc, dec] => (ms_per_frame(enc), ms_per_frame(dec)),
+                _ => return Err("CPU run: expected an encoder and a decoder time".into()),
+            };
+            eprintln!(
+                "  encoder {enc_ms_per_frame:.3} ms/frame, decoder {dec_ms_per_frame:.3} ms/frame"
+            );
             results.push(Measured {
                 codec: codec.key,
                 label: codec.label,
@@ -403,6 +491,7 @@ fn run(opts: &Options) -> Result<(), Error> {
                 lossless: point.lossless,
                 rd,
                 enc_ms_per_frame,
+                dec_ms_per_frame,
             });
         }
     }
@@ -479,7 +568,7 @@ fn report(
     let md = opts.markdown;
     let mut out = String::new();
     let title = format!(
-        "{}: {}x{}, {:.3} fps, {frames} frames; encoder CPU is the median of {} runs",
+        "{}: {}x{}, {:.3} fps, {frames} frames; encoder and decoder CPU are medians of {} runs",
         clip_name(&opts.clip),
         header.width,
         header.height,
@@ -497,14 +586,22 @@ fn report(
                 format!("{:.1}", m.rd.kbps),
                 format!("{:.2}", m.rd.psnr),
                 format!("{:.3}", m.enc_ms_per_frame),
+                format!("{:.3}", m.dec_ms_per_frame),
             ]
         })
         .collect();
     out += &Table {
         markdown: md,
-        header: ["codec", "setting", "kbps", "Y-PSNR dB", "enc ms/frame"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "codec",
+            "setting",
+            "kbps",
+            "Y-PSNR dB",
+            "enc ms/frame",
+            "dec ms/frame",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows,
         first_numeric: 2,
     }
@@ -519,25 +616,44 @@ fn report(
             .collect();
         quality::mean(&v)
     };
-    // Encoder time against quality, to compare CPU at equal PSNR rather than over sweeps that
-    // cover different quality ranges.
-    let cpu_curve = |key: &str| -> Vec<(f64, f64)> {
+    // Encoder or decoder time against quality, to compare CPU at equal PSNR rather than over
+    // sweeps that cover different quality ranges.
+    let cpu_curve = |key: &str, ms: fn(&Measured) -> f64| -> Vec<(f64, f64)> {
         results
             .iter()
             .filter(|m| m.codec == key && !m.lossless)
-            .map(|m| (m.enc_ms_per_frame, m.rd.psnr))
+            .map(|m| (ms(m), m.rd.psnr))
             .collect()
     };
+    let enc_ms = |m: &Measured| m.enc_ms_per_frame;
+    let dec_ms = |m: &Measured| m.dec_ms_per_frame;
     let lossless = |key: &str| results.iter().find(|m| m.codec == key && m.lossless);
-    let x264 = curve("x264");
-    let x264_cpu = cpu_curve("x264");
-    let jpeg = curve("jpeg");
-    let x264_ms = lossy_ms("x264");
-    let x264_lossless = lossless("x264");
+    let na = || "n/a".to_string();
+    // BD-rate of `test`'s curve against `anchor`'s, `name` saying which that is.
+    let bd_vs = |anchor: &str, name: &str, test: &str| -> String {
+        let a = curve(anchor);
+        if test == anchor {
+            "anchor".into()
+        } else if a.is_empty() {
+            format!("{name} not run")
+        } else {
+            quality::bd_rate(&a, &curve(test))
+                .map_or_else(|| "no PSNR overlap".into(), |v| format!("{v:+.1}%"))
+        }
+    };
+    // The codec's time at each x264 ultrafast point's PSNR, over x264's time there.
+    let cpu_vs_x264 = |key: &str, ms: fn(&Measured) -> f64| -> String {
+        quality::rate_ratio_at_equal_psnr(&cpu_curve(key, ms), &cpu_curve(X264, ms))
+            .map_or_else(na, |(r, n)| format!("{:.2}x ({n} pts)", 1.0 / r))
+    };
+    let jpeg = curve(JPEG);
+    let x264_ms = lossy_ms(X264);
+    let x264_lossless = lossless(X264);
 
     let mut notes = notes.to_vec();
     let mut seen: Vec<&str> = Vec::new();
-    let mut rows = Vec::new();
+    let mut rate_rows = Vec::new();
+    let mut cpu_rows = Vec::new();
     for m in results {
         if seen.contains(&m.codec) {
             continue;
@@ -555,16 +671,7 @@ fn report(
                 m.label, w[0].0, w[0].1, w[1].0, w[1].1
             ));
         }
-        let na = || "n/a".to_string();
-        let bd = if m.codec == "x264" {
-            "anchor".into()
-        } else if x264.is_empty() {
-            "x264 not run".into()
-        } else {
-            quality::bd_rate(&x264, &c)
-                .map_or_else(|| "no PSNR overlap".into(), |v| format!("{v:+.1}%"))
-        };
-        let vs_jpeg = if m.codec == "jpeg" {
+        let vs_jpeg = if m.codec == JPEG {
             "reference".into()
         } else if jpeg.is_empty() {
             "JPEG not run".into()
@@ -589,46 +696,70 @@ fn report(
             (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
             _ => na(),
         };
-        // The codec's time at each x264 point's PSNR, over x264's time there.
-        let cpu_equal = quality::rate_ratio_at_equal_psnr(&cpu_curve(m.codec), &x264_cpu)
-            .map_or_else(na, |(r, n)| format!("{:.2}x ({n} pts)", 1.0 / r));
-        rows.push(vec![
+        rate_rows.push(vec![
             m.label.to_string(),
-            bd,
+            bd_vs(X264, "x264 ultrafast", m.codec),
+            bd_vs(X264_VERYFAST, "x264 veryfast", m.codec),
+            bd_vs(VP8, "VP8", m.codec),
             vs_jpeg,
             vs_lossless,
+        ]);
+        cpu_rows.push(vec![
+            m.label.to_string(),
             cpu,
-            cpu_equal,
+            cpu_vs_x264(m.codec, enc_ms),
+            cpu_vs_x264(m.codec, dec_ms),
         ]);
     }
-    out.push('\n');
-    if md {
-        out += "#### Summary\n\n";
-    } else {
-        out += "summary\n";
-    }
-    out += &Table {
-        markdown: md,
-        header: [
+    let summary = |out: &mut String, what: &str, header: &[&str], rows: Vec<Vec<String>>| {
+        out.push('\n');
+        if md {
+            let _ = writeln!(out, "#### Summary: {what}\n");
+        } else {
+            let _ = writeln!(out, "summary: {what}");
+        }
+        *out += &Table {
+            markdown: md,
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows,
+            first_numeric: 1,
+        }
+        .render();
+    };
+    summary(
+        &mut out,
+        "rate",
+        &[
             "codec",
-            "BD-rate vs x264",
+            "BD-rate vs x264 ultrafast",
+            "BD-rate vs x264 veryfast",
+            "BD-rate vs VP8 realtime",
             "kbps vs JPEG at equal PSNR",
-            "lossless kbps vs x264 qp 0",
-            "enc CPU vs x264",
-            "enc CPU vs x264 at equal PSNR",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows,
-        first_numeric: 1,
-    }
-    .render();
+            "lossless kbps vs x264 ultrafast qp 0",
+        ],
+        rate_rows,
+    );
+    summary(
+        &mut out,
+        "CPU",
+        &[
+            "codec",
+            "enc CPU vs x264 ultrafast",
+            "enc CPU vs x264 ultrafast at equal PSNR",
+            "dec CPU vs avdec_h264 at equal PSNR",
+        ],
+        cpu_rows,
+    );
     out += "\n\
 BD-rate: Bjontegaard, cubic fit of ln(kbps) vs Y-PSNR over the overlapping PSNR range, lossy points;\n\
-negative = fewer bits than x264 for the same PSNR. kbps vs JPEG: geometric mean over the codec's points\n\
-inside JPEG's PSNR range of kbps / JPEG kbps at that PSNR (log-rate interpolated). enc CPU: mean\n\
-ms/frame over lossy points / the same for x264; at equal PSNR: geometric mean over x264's points inside\n\
-the codec's PSNR range of the codec's ms/frame at that PSNR (log-interpolated) / x264's.\n";
+negative = fewer bits than the column's codec for the same PSNR.\n\
+kbps vs JPEG: geometric mean over the codec's points inside JPEG's PSNR range of kbps / JPEG kbps at that\n\
+PSNR (log-rate interpolated). enc CPU: mean ms/frame over lossy points / the same for x264 ultrafast; at\n\
+equal PSNR: geometric mean over x264 ultrafast's points inside the codec's PSNR range of the codec's\n\
+ms/frame at that PSNR (log-interpolated) / x264's. dec CPU: the same for the decoder of each point's\n\
+stream (CPU of encoder + decoder minus encoder alone), against avdec_h264 on x264 ultrafast's streams.\n\
+Encoders and decoders run one thread each. A pixeldiff setting marked defaults is pixeldiffenc with no\n\
+property set, one of its lossy points.\n";
     if !notes.is_empty() {
         out += "\nnotes:\n";
         for n in &notes {
@@ -651,13 +782,16 @@ mod tests {
     #[test]
     fn parses_options() {
         let o = parse_args(args(
-            "c.y4m --only x264,JPEG --frames 10 --markdown --pixeldiff-qualities=30,60 --cpu-runs 5 \
-             --plot docs/rd.svg",
+            "c.y4m --only x264,JPEG,x264-veryfast --frames 10 --markdown \
+             --pixeldiff-qualities=30,60 --cpu-runs 5 --plot docs/rd.svg",
         ))
         .unwrap()
         .unwrap();
         assert_eq!(o.clip, PathBuf::from("c.y4m"));
-        assert_eq!(o.only, Some(vec!["x264".into(), "jpeg".into()]));
+        assert_eq!(
+            o.only,
+            Some(vec!["x264".into(), "jpeg".into(), "x264-veryfast".into()])
+        );
         assert_eq!(o.frames, Some(10));
         assert!(o.markdown);
         assert_eq!(o.pixeldiff_qualities, vec![30, 60]);
@@ -693,15 +827,53 @@ mod tests {
 
     #[test]
     fn every_codec_has_points_and_known_key() {
-        let all = codecs(&[50]);
+        let all = codecs(&[50], None);
         assert_eq!(all.len(), CODEC_NAMES.len());
         for c in &all {
             assert!(CODEC_NAMES.contains(&c.key));
             assert!(!c.points.is_empty());
+            assert!(c.dec.starts_with(c.dec_factory));
         }
-        let pd = all.iter().find(|c| c.key == "pixeldiff").unwrap();
+        let pd = all.iter().find(|c| c.key == PIXELDIFF).unwrap();
         assert!(pd.points.iter().any(|p| p.enc == "pixeldiffenc quality=50"));
         assert!(pd.points.iter().any(|p| p.lossless));
+        let rates = |key: &str| -> Vec<String> {
+            let c = all.iter().find(|c| c.key == key).unwrap();
+            c.points
+                .iter()
+                .filter(|p| !p.lossless)
+                .map(|p| p.setting.clone())
+                .collect()
+        };
+        assert_eq!(rates(X264_VERYFAST), rates(X264));
+    }
+
+    #[test]
+    fn pixeldiff_defaults_are_measured_once() {
+        let settings_and_encs = |sweep: &[u32], default| -> Vec<(String, String)> {
+            codecs(sweep, default)
+                .into_iter()
+                .find(|c| c.key == PIXELDIFF)
+                .unwrap()
+                .points
+                .into_iter()
+                .map(|p| (p.setting, p.enc))
+                .collect()
+        };
+        // Outside the sweep: one more point, the bare element.
+        let p = settings_and_encs(&[35, 55], Some(50));
+        assert_eq!(p.len(), 4);
+        assert_eq!(
+            p[3],
+            ("defaults (q 50)".to_string(), "pixeldiffenc".to_string())
+        );
+        // Inside the sweep: that point is marked instead.
+        let p = settings_and_encs(&[35, 50], Some(50));
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[2].0, "q 50 (defaults)");
+        // Unknown default: measured, since it cannot be matched.
+        let p = settings_and_encs(&[35], None);
+        assert_eq!(p.last().unwrap().0, "defaults");
     }
 
     fn measured(codec: &'static str, lossless: bool, kbps: f64, psnr: f64) -> Measured {
@@ -719,6 +891,7 @@ mod tests {
                 identical_frames: usize::from(lossless),
             },
             enc_ms_per_frame: 0.0,
+            dec_ms_per_frame: 0.0,
         }
     }
 
