@@ -21,7 +21,8 @@ port=${PIXELMEET_PORT:-5000}
 listen=${PIXELMEET_LISTEN:-}
 size=${PIXELMEET_SIZE:-640x480}
 fps=${PIXELMEET_FPS:-30}
-quality=${PIXELMEET_QUALITY:-60}
+# Empty: pixeldiffenc's own default (one place for it).
+quality=${PIXELMEET_QUALITY:-}
 lossless=false
 bitrate=${PIXELMEET_BITRATE:-2000}
 latency=${PIXELMEET_LATENCY:-50}
@@ -52,7 +53,7 @@ common_usage() {
   cat <<USAGE
 Video:
   --size WxH          picture size (default 640x480)     --fps N        frame rate (default 30)
-  --quality Q         lossy quality 0-100 (default 60)   --lossless     bit-exact video
+  --quality Q         lossy quality 0-100 (default 45)   --lossless     bit-exact video
   --bitrate KBPS      highest video bitrate; RTCP reports lower it on a poor network (default 2000)
   --pattern NAME      videotestsrc pattern when there is no camera (default ball)
   --share-camera PATH also publish the raw camera on shared memory PATH for other local apps
@@ -135,7 +136,7 @@ parse_options() {
   whole --size "$width" 16 4096
   whole --size "$height" 16 4096
   whole --fps "$fps" 1 60
-  whole --quality "$quality" 0 100
+  [ -z "$quality" ] || whole --quality "$quality" 0 100
   whole --bitrate "$bitrate" 1 1000000
   whole --latency "$latency" 0 10000
   whole --seconds "$seconds" 0 86400
@@ -334,7 +335,7 @@ sender() { # dest-host dest-base
 
 # The sender bin's children, set through it: codec, adaptation, faces, background.
 sender_children() {
-  echo -n "pixeldiffenc::quality=$quality pixeldiffenc::lossless=$lossless pixeldiffadapt::max-bitrate=$bitrate"
+  echo -n "${quality:+pixeldiffenc::quality=$quality }pixeldiffenc::lossless=$lossless pixeldiffadapt::max-bitrate=$bitrate"
   echo -n " faceroi::no-face-action=$no_face"
   # In silent mode everyone but the owner is masked and goes with the background.
   if [ "$owner_only" = 1 ]; then echo -n " faceroi::mode=owner bgreplace::keep=faces"; fi

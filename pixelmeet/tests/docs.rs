@@ -577,7 +577,7 @@ fn the_parser_finds_what_the_checks_rely_on() {
     assert!(failures.is_empty(), "{failures:?}");
     assert!(rows.contains_key("quality") && rows.contains_key("roi-mode"));
     let (table, row) = rows["quality"];
-    assert_eq!(code_spans(&row[table.column("default").unwrap()]), ["60"]);
+    assert_eq!(code_spans(&row[table.column("default").unwrap()]), ["45"]);
     let faceroi = tables(&sections["faceroi"]);
     let signals = rows_of("faceroi", &faceroi, "signal", &mut failures);
     assert!(signals.contains_key("enroll-owner"));

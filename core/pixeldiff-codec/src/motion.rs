@@ -13,6 +13,9 @@ use crate::picture::Picture;
 pub(crate) const SEARCH_RANGE: i32 = 32;
 /// Most steps of the diamond search around the best candidate.
 const DIAMOND_STEPS: usize = 16;
+/// A candidate this close (SAD of the first plane's 256 samples) needs no search: what is left
+/// is noise, which no other vector would remove.
+const GOOD_ENOUGH_SAD: u32 = 256;
 
 /// The largest raster index among the macroblocks the prediction of `mb` displaced by `mv`
 /// reads, in any plane (every macroblock read has a row and a column no larger). Reads outside
@@ -40,7 +43,8 @@ pub(crate) fn last_mb_read(layout: &Layout, mb: usize, mv: MotionVector) -> usiz
     last.0 * cols + last.1
 }
 
-/// Per-column and per-row sums of the first plane: what [`global_motion`] matches.
+/// Per-column and per-row sums of the first plane: what [`global_motion`] matches. (Summing
+/// every second row or column instead would make the sums depend on the parity of the shift.)
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Projections {
     columns: Vec<u32>,
@@ -54,15 +58,42 @@ impl Projections {
         let (plane, stride) = (picture.plane(0), picture.stride(0));
         let mut columns = vec![0u32; w];
         let mut rows = vec![0u32; h];
+        // Sums in 16 bits where 255 times the count fits (256 samples), which vectorise twice
+        // as wide, carried into 32 bits after each band of 256 rows or run of 256 samples.
+        let mut band = vec![0u16; w];
         for (y, r) in rows.iter_mut().enumerate() {
-            let line = &plane[y * stride..][..w];
-            for (c, &v) in columns.iter_mut().zip(line) {
-                *c += v as u32;
+            *r = project_row(&plane[y * stride..][..w], &mut band);
+            if y % 256 == 255 || y + 1 == h {
+                for (c, b) in columns.iter_mut().zip(band.iter_mut()) {
+                    *c += std::mem::take(b) as u32;
+                }
             }
-            *r = line.iter().map(|&v| v as u32).sum();
         }
         Projections { columns, rows }
     }
+}
+
+/// Add a row's samples to the 16-bit column sums `band` (as long as `line`) and return the
+/// row's sum: SSE2 on x86_64, else the scalar reference; bit-identical.
+fn project_row(line: &[u8], band: &mut [u16]) -> u32 {
+    let band = &mut band[..line.len()];
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the kernel reads and writes 16 samples
+        // at a time inside `line` and `band`, which have the same length, and the tail scalar.
+        unsafe { simd::project_row_sse2(line, band) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    project_row_scalar(line, band)
+}
+
+/// The definition [`project_row`]'s kernel must match.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn project_row_scalar(line: &[u8], band: &mut [u16]) -> u32 {
+    for (c, &v) in band.iter_mut().zip(line) {
+        *c = c.wrapping_add(v as u16);
+    }
+    line.iter().map(|&v| v as u32).sum()
 }
 
 /// The displacement of the whole picture since `previous`, in whole samples as a vector in
@@ -71,17 +102,19 @@ impl Projections {
 /// that pans or shakes moves every projection alike; people moving in front of it do not.
 pub(crate) fn global_motion(current: &Projections, previous: &Projections) -> MotionVector {
     fn best_shift(cur: &[u32], prev: &[u32]) -> i32 {
-        let n = cur.len() as i64;
+        let n = cur.len();
         let range = SEARCH_RANGE.min((n / 2) as i32);
         let mut best: (u64, i32) = (u64::MAX, 0);
         for d in -range..=range {
-            // Prediction of cur[i] is prev[i + d].
-            let lo = (-d).max(0) as usize;
-            let hi = (n - d.max(0) as i64) as usize;
-            let sad: u64 = (lo..hi)
-                .map(|i| {
-                    (cur[i] as i64 - prev[(i as i64 + d as i64) as usize] as i64).unsigned_abs()
-                })
+            // The prediction of cur[i] is prev[i + d], over the overlap.
+            let (lo, hi) = ((-d).max(0) as usize, n - d.max(0) as usize);
+            let shifted = &prev[(lo as i64 + d as i64) as usize..][..hi - lo];
+            // 32-bit sums of runs short enough not to overflow (a projection is at most
+            // 8192 * 255), which vectorise; 64 bits across runs.
+            let sad: u64 = cur[lo..hi]
+                .chunks(1024)
+                .zip(shifted.chunks(1024))
+                .map(|(a, b)| a.iter().zip(b).map(|(&a, &b)| a.abs_diff(b)).sum::<u32>() as u64)
                 .sum();
             // Compare means; prefer the smaller shift on ties.
             let score = sad * 1024 / (hi - lo).max(1) as u64;
@@ -137,6 +170,32 @@ pub(crate) fn sad16_scalar(a: &[u8], a_stride: usize, b: &[u8], b_stride: usize)
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod simd {
     use std::arch::x86_64::*;
+
+    /// # Safety
+    /// `line` and `band` must have the same length.
+    #[target_feature(enable = "sse2")]
+    pub(crate) unsafe fn project_row_sse2(line: &[u8], band: &mut [u16]) -> u32 {
+        let zero = _mm_setzero_si128();
+        let mut total = _mm_setzero_si128();
+        let whole = line.len() / 16 * 16;
+        for x in (0..whole).step_by(16) {
+            let v = _mm_loadu_si128(line.as_ptr().add(x) as *const __m128i);
+            // The row's sum: SAD against zero gives two 64-bit partial sums.
+            total = _mm_add_epi64(total, _mm_sad_epu8(v, zero));
+            let at = band.as_mut_ptr().add(x) as *mut __m128i;
+            let lo = _mm_add_epi16(_mm_loadu_si128(at), _mm_unpacklo_epi8(v, zero));
+            let hi = _mm_add_epi16(_mm_loadu_si128(at.add(1)), _mm_unpackhi_epi8(v, zero));
+            _mm_storeu_si128(at, lo);
+            _mm_storeu_si128(at.add(1), hi);
+        }
+        let mut sum =
+            (_mm_cvtsi128_si64(total) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(total, total))) as u32;
+        for x in whole..line.len() {
+            band[x] = band[x].wrapping_add(line[x] as u16);
+            sum += line[x] as u32;
+        }
+        sum
+    }
 
     /// # Safety
     /// `a` and `b` must hold 16 rows of 16 bytes at their strides.
@@ -256,6 +315,9 @@ impl Search<'_> {
         for &c in candidates {
             consider(MotionVector::new(c.x & !1, c.y & !1), &mut best);
         }
+        if best.1 .1 <= GOOD_ENOUGH_SAD {
+            return (best.0, best.1 .1);
+        }
         for _ in 0..DIAMOND_STEPS {
             let centre = best.0;
             for (dx, dy) in [(-2, 0), (2, 0), (0, -2), (0, 2)] {
@@ -265,19 +327,33 @@ impl Search<'_> {
                 break;
             }
         }
+        // Half samples: the four neighbours, then the diagonal between the better horizontal
+        // and the better vertical one (the other three diagonals rarely win: measured +0.6 %
+        // rate on LivePortrait without them, for 5 % of the encoder's instructions).
         let centre = best.0;
-        for (dx, dy) in [
-            (-1, 0),
-            (1, 0),
-            (0, -1),
-            (0, 1),
-            (-1, -1),
-            (1, -1),
-            (-1, 1),
-            (1, 1),
+        let at = |dx: i32, dy: i32| MotionVector::new(centre.x + dx, centre.y + dy);
+        let side_cost = |mv: MotionVector| {
+            if self.allowed(mv) {
+                self.cost(mv).0
+            } else {
+                u32::MAX
+            }
+        };
+        let (left, right) = (side_cost(at(-1, 0)), side_cost(at(1, 0)));
+        let (up, down) = (side_cost(at(0, -1)), side_cost(at(0, 1)));
+        for (mv, c) in [
+            (at(-1, 0), left),
+            (at(1, 0), right),
+            (at(0, -1), up),
+            (at(0, 1), down),
         ] {
-            consider(MotionVector::new(centre.x + dx, centre.y + dy), &mut best);
+            if c < best.1 .0 {
+                best = (mv, (c, self.sad(mv)));
+            }
         }
+        let dx = if left < right { -1 } else { 1 };
+        let dy = if up < down { -1 } else { 1 };
+        consider(at(dx, dy), &mut best);
         (best.0, best.1 .1)
     }
 }
@@ -314,6 +390,24 @@ mod tests {
         }
         let (white, black) = ([255u8; 256], [0u8; 256]);
         assert_eq!(sad16(&white, 16, &black, 16), 256 * 255);
+    }
+
+    #[test]
+    fn the_projection_kernel_matches_the_definition() {
+        for len in [1, 15, 16, 17, 100, 512] {
+            let line = noise(len, len as u32);
+            // Column sums of any value, wrapping where they overflow.
+            let sums: Vec<u16> = noise(2 * len, 5)
+                .chunks(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            let (mut got, mut want) = (sums.clone(), sums);
+            assert_eq!(
+                project_row(&line, &mut got),
+                project_row_scalar(&line, &mut want)
+            );
+            assert_eq!(got, want, "{len} samples");
+        }
     }
 
     #[test]

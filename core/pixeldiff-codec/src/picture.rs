@@ -333,14 +333,13 @@ impl Picture {
             let (side, stride) = (self.geom.side[p], self.strides[p]);
             let origin = self.mb_origin(p, mb);
             let (a, b) = (&self.planes[p][origin..], &other.planes[p][origin..]);
-            for by in (0..side).step_by(8) {
-                for bx in (0..side).step_by(8) {
-                    worst = worst.max(block_sse(
-                        &a[by * stride + bx..],
-                        &b[by * stride + bx..],
-                        stride,
-                    ));
+            if side == 16 {
+                for by in [0, 8 * stride] {
+                    let [l, r] = block_pair_sse(&a[by..], &b[by..], stride);
+                    worst = worst.max(l).max(r);
                 }
+            } else {
+                worst = worst.max(block_sse(a, b, stride));
             }
         }
         worst
@@ -608,6 +607,42 @@ unsafe fn block_sse_sse2(a: &[u8], b: &[u8], stride: usize) -> u32 {
     _mm_cvtsi128_si32(sum1) as u32
 }
 
+/// [`block_sse`] of the two 8x8 blocks side by side at `a` and `b`, in one pass of 16-sample
+/// rows.
+#[inline]
+fn block_pair_sse(a: &[u8], b: &[u8], stride: usize) -> [u32; 2] {
+    let (a, b) = (&a[..7 * stride + 16], &b[..7 * stride + 16]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline; each 16-byte load reads
+        // a[y * stride..][..16] (and the same of b), inside the slices checked just above.
+        unsafe { block_pair_sse_sse2(a, b, stride) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    [block_sse(a, b, stride), block_sse(&a[8..], &b[8..], stride)]
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn block_pair_sse_sse2(a: &[u8], b: &[u8], stride: usize) -> [u32; 2] {
+    use std::arch::x86_64::*;
+    let zero = _mm_setzero_si128();
+    let (mut left, mut right) = (_mm_setzero_si128(), _mm_setzero_si128());
+    for y in 0..8 {
+        let pa = _mm_loadu_si128(a.as_ptr().add(y * stride) as *const __m128i);
+        let pb = _mm_loadu_si128(b.as_ptr().add(y * stride) as *const __m128i);
+        let lo = _mm_sub_epi16(_mm_unpacklo_epi8(pa, zero), _mm_unpacklo_epi8(pb, zero));
+        let hi = _mm_sub_epi16(_mm_unpackhi_epi8(pa, zero), _mm_unpackhi_epi8(pb, zero));
+        left = _mm_add_epi32(left, _mm_madd_epi16(lo, lo));
+        right = _mm_add_epi32(right, _mm_madd_epi16(hi, hi));
+    }
+    let sum = |v: __m128i| {
+        let s2 = _mm_add_epi32(v, _mm_shuffle_epi32(v, 0b01_00_11_10));
+        _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32(s2, 0b00_00_00_01))) as u32
+    };
+    [sum(left), sum(right)]
+}
+
 /// Equality of two macroblock rows (8 or 16 samples) without a library call: fixed-size
 /// compares become single vector compares.
 #[inline]
@@ -656,5 +691,16 @@ mod tests {
         }
         assert_eq!(block_sse(&a, &b, stride), want);
         assert_eq!(block_sse(&[255; 200], &[0; 200], 20), 64 * 255 * 255);
+        assert_eq!(
+            block_pair_sse(&a, &b, stride),
+            [
+                block_sse(&a, &b, stride),
+                block_sse(&a[8..], &b[8..], stride)
+            ]
+        );
+        assert_eq!(
+            block_pair_sse(&[255; 200], &[0; 200], 20),
+            [64 * 255 * 255; 2]
+        );
     }
 }

@@ -442,6 +442,9 @@ fn threads_code_the_same_pictures_in_chunks_of_their_own() {
     };
     let (one, three) = (run(1), run(3));
     assert!(three.1 > one.1, "more chunks: {one:?} vs {three:?}");
-    assert!((three.0 as f64 / one.0 as f64 - 1.0).abs() < 0.03, "{one:?} vs {three:?}");
+    assert!(
+        (three.0 as f64 / one.0 as f64 - 1.0).abs() < 0.03,
+        "{one:?} vs {three:?}"
+    );
     assert!((three.2 - one.2).abs() < 0.05, "{one:?} vs {three:?}");
 }
