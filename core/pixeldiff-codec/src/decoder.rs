@@ -196,3 +196,94 @@ impl Decoder {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::seal_chunk;
+    use crate::mbcode::{MbGeom, MotionVector};
+    use crate::rangecoder::RangeEncoder;
+    use crate::{Encoder, EncoderSettings, InPlane, PixelFormat};
+
+    /// A lossless GRAY8 stream whose first frame is `first` (exact, keyframe), then one forged
+    /// frame of `mbs` as coded here.
+    fn stream(layout: Layout, first: &[u8], mbs: &[MbData]) -> Decoder {
+        let settings = EncoderSettings {
+            lossless: true,
+            ..Default::default()
+        };
+        let mut enc = Encoder::new(layout, 30.0);
+        let plane = [InPlane {
+            data: first,
+            stride: layout.width as usize,
+        }];
+        let key = enc.encode(&plane, &[], false, &settings).unwrap();
+        let mut dec = Decoder::new();
+        assert!(dec.decode(&key.data).errors.is_empty());
+
+        let geom = MbGeom::new(&layout);
+        let mut coder = RangeEncoder::new(vec![0u8; HEADER_LEN]);
+        let mut state = ChunkState::new(mbs[0].index);
+        for mb in mbs {
+            code_mb(&mut coder, &mut state, &geom, true, 0, &mut mb.clone());
+        }
+        let mut chunk = coder.finish(HEADER_LEN);
+        ChunkHeader {
+            size: chunk.len() as u16,
+            keyframe: false,
+            lossless: true,
+            layout,
+            frame: 1,
+            chunk_index: 0,
+            chunk_count: 1,
+            qp: 0,
+            first_mb: mbs[0].index,
+            mb_count: mbs.len() as u16,
+        }
+        .write(&mut chunk);
+        seal_chunk(&mut chunk);
+        let out = dec.decode(&chunk);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        assert_eq!(out.mbs, mbs.len() as u32);
+        dec
+    }
+
+    /// The decoded picture's first 16x16 macroblock `mb` of a GRAY8 picture.
+    fn samples(dec: &Decoder, mb: usize) -> Vec<u8> {
+        let mut px = MbPixels::default();
+        dec.picture().unwrap().load_mb(mb, &mut px);
+        px.0[..256].to_vec()
+    }
+
+    #[test]
+    fn vectors_far_outside_the_picture_are_clamped_and_read_its_edges() {
+        let layout = Layout::new(PixelFormat::Gray8, 32, 32).unwrap();
+        let first: Vec<u8> = (0..32 * 32).map(|i| (i % 32 * 4 + i / 32) as u8).collect();
+        // Half a picture width and more off to the right and up: clamped to 512 samples, which
+        // still reads only the top right corner sample.
+        let mut mb = MbData::new(0, Mode::Inter, 0);
+        mb.mv = MotionVector::new(50_000, -40_000);
+        let dec = stream(layout, &first, &[mb]);
+        assert!(samples(&dec, 0).iter().all(|&v| v == first[31]));
+    }
+
+    #[test]
+    fn vectors_read_the_previous_picture_never_this_frames_blocks() {
+        let layout = Layout::new(PixelFormat::Gray8, 32, 16).unwrap();
+        let first: Vec<u8> = (0..32 * 16)
+            .map(|i| if i % 32 < 16 { 10 } else { 20 })
+            .collect();
+        // Macroblock 0 becomes 99; macroblock 1 then predicts from macroblock 0's place.
+        let mut raw = MbData::new(0, Mode::Raw, 0);
+        raw.vals[..256].fill(99);
+        let mut moved = MbData::new(1, Mode::Inter, 0);
+        moved.mv = MotionVector::new(-32, 0);
+        let dec = stream(layout, &first, &[raw, moved]);
+        assert!(samples(&dec, 0).iter().all(|&v| v == 99));
+        assert!(
+            samples(&dec, 1).iter().all(|&v| v == 10),
+            "{:?}",
+            samples(&dec, 1)
+        );
+    }
+}

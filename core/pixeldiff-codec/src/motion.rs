@@ -153,6 +153,35 @@ pub(crate) fn sad16(a: &[u8], a_stride: usize, b: &[u8], b_stride: usize) -> u32
     sad16_scalar(a, a_stride, b, b_stride)
 }
 
+/// SAD of the 16x16 `source` (rows 16 apart) against the rounded mean of the blocks at `b`
+/// and `step` samples on (1: half a sample right; `stride`: half a sample down), which is the
+/// half-sample prediction (`Picture::predict_block`) without building it.
+#[inline]
+pub(crate) fn sad16_half(source: &[u8], b: &[u8], stride: usize, step: usize) -> u32 {
+    let b = &b[..15 * stride + 16 + step];
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the kernel reads 16 bytes at
+        // y * stride and y * stride + step for y < 16, inside `b` as sliced above, and 16
+        // bytes of each of the 16 rows of `source` (checked by the slice below).
+        unsafe { simd::sad16_half_sse2(&source[..256], b, stride, step) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    sad16_half_scalar(source, b, stride, step)
+}
+
+/// The definition [`sad16_half`]'s kernel must match.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(crate) fn sad16_half_scalar(source: &[u8], b: &[u8], stride: usize, step: usize) -> u32 {
+    (0..256)
+        .map(|i| {
+            let at = (i / 16) * stride + i % 16;
+            let mean = ((b[at] as u32 + b[at + step] as u32 + 1) >> 1) as u8;
+            source[i].abs_diff(mean) as u32
+        })
+        .sum()
+}
+
 /// The definition the vector kernels must match bit for bit (and the kernel elsewhere).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 pub(crate) fn sad16_scalar(a: &[u8], a_stride: usize, b: &[u8], b_stride: usize) -> u32 {
@@ -195,6 +224,29 @@ pub(crate) mod simd {
             sum += line[x] as u32;
         }
         sum
+    }
+
+    /// # Safety
+    /// `source` must hold 256 bytes and `b` 16 rows of 16 bytes at `stride`, plus `step`.
+    #[target_feature(enable = "sse2")]
+    pub(crate) unsafe fn sad16_half_sse2(
+        source: &[u8],
+        b: &[u8],
+        stride: usize,
+        step: usize,
+    ) -> u32 {
+        let mut acc = _mm_setzero_si128();
+        for y in 0..16 {
+            let s = _mm_loadu_si128(source.as_ptr().add(y * 16) as *const __m128i);
+            let p = b.as_ptr().add(y * stride);
+            // _mm_avg_epu8 is (a + b + 1) >> 1, the two-sample mean of the prediction.
+            let mean = _mm_avg_epu8(
+                _mm_loadu_si128(p as *const __m128i),
+                _mm_loadu_si128(p.add(step) as *const __m128i),
+            );
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(s, mean));
+        }
+        (_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) as u32
     }
 
     /// # Safety
@@ -276,14 +328,17 @@ impl Search<'_> {
         let height = plane.len() / stride;
         let x = ((self.mb % cols) * MB) as i64 + (mv.x >> 1) as i64;
         let y = ((self.mb / cols) * MB) as i64 + (mv.y >> 1) as i64;
-        let whole = mv.x & 1 == 0 && mv.y & 1 == 0;
-        if whole && x >= 0 && y >= 0 && x as usize + MB <= stride && y as usize + MB <= height {
-            return sad16(
-                self.source,
-                MB,
-                &plane[y as usize * stride + x as usize..],
-                stride,
-            );
+        let (fx, fy) = ((mv.x & 1) as usize, (mv.y & 1) as usize);
+        let inside =
+            x >= 0 && y >= 0 && x as usize + MB + fx <= stride && y as usize + MB + fy <= height;
+        if inside && fx + fy < 2 {
+            let at = &plane[y as usize * stride + x as usize..];
+            return match (fx, fy) {
+                (0, 0) => sad16(self.source, MB, at, stride),
+                // Half a sample: averaged on the fly, as the prediction would be.
+                (1, _) => sad16_half(self.source, at, stride, 1),
+                _ => sad16_half(self.source, at, stride, stride),
+            };
         }
         let mut predicted = [0u8; MB * MB];
         self.reference.predict_block(0, self.mb, mv, &mut predicted);
@@ -390,6 +445,50 @@ mod tests {
         }
         let (white, black) = ([255u8; 256], [0u8; 256]);
         assert_eq!(sad16(&white, 16, &black, 16), 256 * 255);
+        for (stride, step) in [(17, 1), (17, 17), (40, 1), (40, 40)] {
+            let (source, b) = (noise(256, 8), noise(17 * stride + 1, 9));
+            let want = sad16_half_scalar(&source, &b, stride, step);
+            assert_eq!(
+                sad16_half(&source, &b, stride, step),
+                want,
+                "{stride} {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_half_sample_sad_is_the_sad_of_the_prediction() {
+        let layout = Layout::new(PixelFormat::Gray8, 64, 64).unwrap();
+        let data = noise(64 * 64, 11);
+        let mut picture = Picture::blank(layout);
+        picture
+            .import(&[crate::InPlane {
+                data: &data,
+                stride: 64,
+            }])
+            .unwrap();
+        let source = noise(256, 12);
+        for mv in [
+            MotionVector::new(3, 0),
+            MotionVector::new(-2, 5),
+            MotionVector::new(7, 7),
+        ] {
+            let mut predicted = [0u8; 256];
+            picture.predict_block(0, 5, mv, &mut predicted);
+            let search = Search {
+                reference: &picture,
+                source: &source,
+                mb: 5,
+                lambda4: 4,
+                predictor: MotionVector::ZERO,
+                clean_before: 0,
+            };
+            assert_eq!(
+                search.sad(mv),
+                sad16_scalar(&source, 16, &predicted, 16),
+                "{mv:?}"
+            );
+        }
     }
 
     #[test]

@@ -271,21 +271,28 @@ impl Picture {
         let x0 = ((mb % cols) * side) as i64 + (v.x >> 1) as i64;
         let y0 = ((mb / cols) * side) as i64 + (v.y >> 1) as i64;
         let (fx, fy) = ((v.x & 1) as usize, (v.y & 1) as usize);
-        let n = side + 1;
-        let inside = x0 >= 0 && y0 >= 0 && x0 as usize + n <= stride && y0 as usize + n <= height;
+        // What the interpolation reads: one more column or row at a half position.
+        let (nx, ny) = (side + fx, side + fy);
+        let inside = x0 >= 0 && y0 >= 0 && x0 as usize + nx <= stride && y0 as usize + ny <= height;
         if inside {
             let from = y0 as usize * stride + x0 as usize;
             return interpolate(&plane[from..], stride, side, fx, fy, dst);
         }
-        // Near an edge: the (side + 1)-square window the interpolation reads, edge samples
-        // repeated outside the plane.
+        // Near an edge: the window the interpolation reads, edge samples repeated outside the
+        // plane: each row is the edge sample, the part inside, the other edge sample.
+        let n = side + 1;
+        let inner = |x: i64| (x - x0).clamp(0, nx as i64) as usize;
+        let (first, past) = (inner(0), inner(stride as i64));
         let mut window = [0u8; (MB + 1) * (MB + 1)];
-        for (y, row) in window.chunks_exact_mut(n).take(n).enumerate() {
-            let sy = (y0 + y as i64).clamp(0, height as i64 - 1) as usize;
-            for (x, w) in row.iter_mut().enumerate() {
-                let sx = (x0 + x as i64).clamp(0, stride as i64 - 1) as usize;
-                *w = plane[sy * stride + sx];
+        for (y, row) in window.chunks_exact_mut(n).take(ny).enumerate() {
+            let line =
+                &plane[(y0 + y as i64).clamp(0, height as i64 - 1) as usize * stride..][..stride];
+            row[..first].fill(line[0]);
+            if first < past {
+                let from = (x0 + first as i64) as usize;
+                row[first..past].copy_from_slice(&line[from..from + past - first]);
             }
+            row[past..nx].fill(line[stride - 1]);
         }
         interpolate(&window, n, side, fx, fy, dst);
     }
@@ -374,7 +381,8 @@ impl Picture {
                     .iter_mut()
                     .zip(ra.chunks_exact(side).zip(rb.chunks_exact(side)))
                 {
-                    *f |= !rows_equal(a, b);
+                    // Once a row differs, the rest of the block need not be read.
+                    *f = *f || !rows_equal(a, b);
                 }
             }
         }
@@ -659,6 +667,75 @@ fn rows_equal(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The prediction as the spec words it (section 5.9), sample by sample.
+    fn predicted_sample(
+        p: &Picture,
+        plane: usize,
+        mb: usize,
+        mv: MotionVector,
+        i: usize,
+        j: usize,
+    ) -> u8 {
+        let shift = if plane == 0 {
+            0
+        } else {
+            p.layout.format.chroma_shift()
+        };
+        let v = mv.in_plane(shift);
+        let side = p.geom.side[plane];
+        let (w, h) = (
+            p.strides[plane] as i64,
+            (p.planes[plane].len() / p.strides[plane]) as i64,
+        );
+        let cols = p.layout.mb_cols();
+        let x = ((mb % cols) * side + i) as i64 + (v.x >> 1) as i64;
+        let y = ((mb / cols) * side + j) as i64 + (v.y >> 1) as i64;
+        let r = |x: i64, y: i64| {
+            p.planes[plane][(y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) as usize] as u32
+        };
+        let (fx, fy) = ((v.x & 1) as i64, (v.y & 1) as i64);
+        ((r(x, y) + r(x + fx, y) + r(x, y + fy) + r(x + fx, y + fy) + 2) >> 2) as u8
+    }
+
+    #[test]
+    fn predictions_are_the_spec_in_the_middle_and_at_every_edge() {
+        let layout = Layout::new(PixelFormat::I420, 48, 40).unwrap();
+        let mut p = Picture::blank(layout);
+        let data: Vec<u8> = (0..packed_frame_size(&layout))
+            .map(|i| (i * 73 % 251) as u8)
+            .collect();
+        p.import(&packed_planes(&layout, &data).unwrap()).unwrap();
+        for mb in 0..layout.mb_count() {
+            for mv in [
+                (0, 0),
+                (1, 0),
+                (0, 1),
+                (1, 1),
+                (-3, 5),
+                (7, -9),
+                (-40, 3),
+                (33, 31),
+                (-1, -1),
+            ] {
+                let mv = MotionVector::new(mv.0, mv.1);
+                let mut out = MbPixels::default();
+                p.predict_mb(mb, mv, &mut out);
+                for plane in 0..3 {
+                    let side = p.geom.side[plane];
+                    for j in 0..side {
+                        for i in 0..side {
+                            assert_eq!(
+                                out.0[p.geom.offset[plane] + j * side + i],
+                                predicted_sample(&p, plane, mb, mv, i, j),
+                                "mb {mb}, {mv:?}, plane {plane}, ({i}, {j})"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_interpolation_kernel_matches_the_definition() {

@@ -157,42 +157,28 @@ unsafe fn forward_sse2(residual: &[i32; 64]) -> [i32; 64] {
         let (lo, hi) = row8(x, &basis, _mm_set1_epi32(2), 2);
         *r = _mm_packs_epi32(lo, hi);
     }
-    // Transpose 8x8 i16 so each vector holds one horizontal frequency down the rows.
-    let a: [__m128i; 4] = std::array::from_fn(|i| _mm_unpacklo_epi16(rows[2 * i], rows[2 * i + 1]));
-    let b: [__m128i; 4] = std::array::from_fn(|i| _mm_unpackhi_epi16(rows[2 * i], rows[2 * i + 1]));
-    let c = [
-        _mm_unpacklo_epi32(a[0], a[1]),
-        _mm_unpackhi_epi32(a[0], a[1]),
-        _mm_unpacklo_epi32(a[2], a[3]),
-        _mm_unpackhi_epi32(a[2], a[3]),
-        _mm_unpacklo_epi32(b[0], b[1]),
-        _mm_unpackhi_epi32(b[0], b[1]),
-        _mm_unpacklo_epi32(b[2], b[3]),
-        _mm_unpackhi_epi32(b[2], b[3]),
-    ];
-    let cols = [
-        _mm_unpacklo_epi64(c[0], c[2]),
-        _mm_unpackhi_epi64(c[0], c[2]),
-        _mm_unpacklo_epi64(c[1], c[3]),
-        _mm_unpackhi_epi64(c[1], c[3]),
-        _mm_unpacklo_epi64(c[4], c[6]),
-        _mm_unpackhi_epi64(c[4], c[6]),
-        _mm_unpacklo_epi64(c[5], c[7]),
-        _mm_unpackhi_epi64(c[5], c[7]),
-    ];
-    // Column pass: column kx gives vertical frequencies 0-7 of horizontal frequency kx.
-    let mut t = [0i32; 64];
-    for (kx, &col) in cols.iter().enumerate() {
-        let (lo, hi) = row8(col, &basis, _mm_set1_epi32(256), 9);
-        let p = t.as_mut_ptr().add(kx * 8) as *mut __m128i;
-        _mm_storeu_si128(p, lo);
-        _mm_storeu_si128(p.add(1), hi);
-    }
+    // Column pass without a transpose: output row ky (vertical frequency ky, all eight
+    // horizontal ones) is the sum over rows y of T[ky][y] * row y, as 16-bit dot products of
+    // rows interleaved in pairs with the pair of basis values (exact: at most 8 * 32640 * 89).
+    let pairs: [(__m128i, __m128i); 4] = std::array::from_fn(|j| {
+        (
+            _mm_unpacklo_epi16(rows[2 * j], rows[2 * j + 1]),
+            _mm_unpackhi_epi16(rows[2 * j], rows[2 * j + 1]),
+        )
+    });
+    let round = _mm_set1_epi32(256);
     let mut out = [0i32; 64];
-    for kx in 0..8 {
-        for ky in 0..8 {
-            out[ky * 8 + kx] = t[kx * 8 + ky];
+    for (ky, basis_row) in T.iter().enumerate() {
+        let (mut lo, mut hi) = (round, round);
+        for (j, &(plo, phi)) in pairs.iter().enumerate() {
+            let pair = (basis_row[2 * j + 1] << 16) | (basis_row[2 * j] & 0xffff);
+            let t = _mm_set1_epi32(pair);
+            lo = _mm_add_epi32(lo, _mm_madd_epi16(plo, t));
+            hi = _mm_add_epi32(hi, _mm_madd_epi16(phi, t));
         }
+        let p = out.as_mut_ptr().add(ky * 8) as *mut __m128i;
+        _mm_storeu_si128(p, _mm_srai_epi32(lo, 9));
+        _mm_storeu_si128(p.add(1), _mm_srai_epi32(hi, 9));
     }
     out
 }
