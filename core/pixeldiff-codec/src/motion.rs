@@ -19,28 +19,24 @@ const GOOD_ENOUGH_SAD: u32 = 256;
 
 /// The largest raster index among the macroblocks the prediction of `mb` displaced by `mv`
 /// reads, in any plane (every macroblock read has a row and a column no larger). Reads outside
-/// the coded planes come from their edges, so they count as the edge macroblocks.
+/// the coded planes come from their edges, so they count as the edge macroblocks. The first
+/// plane reaches furthest: a subsampled plane's vector is halved, rounding away from zero, and
+/// so is its macroblock, which never takes it into a further one (the test
+/// `the_first_plane_reaches_furthest` checks every vector a search can choose).
 pub(crate) fn last_mb_read(layout: &Layout, mb: usize, mv: MotionVector) -> usize {
     let (cols, rows) = (layout.mb_cols(), layout.mb_rows());
-    let (col, row) = (mb % cols, mb / cols);
-    let mut last = (0, 0);
-    for p in 0..layout.format.coded_planes() {
-        let shift = if p == 0 {
-            0
-        } else {
-            layout.format.chroma_shift()
-        };
-        let side = layout.plane(p).mb as i64;
-        let v = mv.in_plane(shift);
-        let reach = |origin: usize, half: i32, count: usize| -> usize {
-            // Last sample read: the block's last one displaced, one more at a half position.
-            let end = origin as i64 * side + side - 1 + (half >> 1) as i64 + (half & 1) as i64;
-            (end.clamp(0, count as i64 * side - 1) / side) as usize
-        };
-        last.0 = last.0.max(reach(row, v.y, rows));
-        last.1 = last.1.max(reach(col, v.x, cols));
-    }
-    last.0 * cols + last.1
+    let row = reach(mb / cols, mv.y, rows, MB);
+    let col = reach(mb % cols, mv.x, cols, MB);
+    row * cols + col
+}
+
+/// The macroblock (of `count` along an axis, `side` samples each) holding the last sample the
+/// block at macroblock `origin` reads when displaced by `half` half samples: its last sample
+/// displaced, and one more at a half position.
+fn reach(origin: usize, half: i32, count: usize, side: usize) -> usize {
+    let side = side as i64;
+    let end = origin as i64 * side + side - 1 + (half >> 1) as i64 + (half & 1) as i64;
+    (end.clamp(0, count as i64 * side - 1) / side) as usize
 }
 
 /// Per-column and per-row sums of the first plane: what [`global_motion`] matches. (Summing
@@ -506,6 +502,22 @@ mod tests {
                 project_row_scalar(&line, &mut want)
             );
             assert_eq!(got, want, "{len} samples");
+        }
+    }
+
+    #[test]
+    fn the_first_plane_reaches_furthest() {
+        // Chroma of 4:2:0 against luma, for every vector the search may choose and more, from
+        // every macroblock of a 4 x 4 picture (edges included).
+        let range = 4 * SEARCH_RANGE;
+        for origin in 0..4 {
+            for half in -range..=range {
+                let chroma = MotionVector::new(half, 0).in_plane(1).x;
+                assert!(
+                    reach(origin, chroma, 4, MB / 2) <= reach(origin, half, 4, MB),
+                    "macroblock {origin}, {half} half samples"
+                );
+            }
         }
     }
 
