@@ -43,9 +43,9 @@ and decoder CPU vs x264 ultrafast at equal PSNR. Build with --release: pixel cod
 debug builds.
 
 codecs (one thread each, encoder and decoder):
-  x264           x264enc speed-preset=ultrafast tune=zerolatency, 64-1024 kbps and QP 0 lossless
-  x264-veryfast  x264enc speed-preset=veryfast tune=zerolatency, 64-1024 kbps
-  vp8            vp8enc deadline=1 cpu-used=16 end-usage=cbr, 64-1024 kbps
+  x264           x264enc speed-preset=ultrafast tune=zerolatency, at --rates, and QP 0 lossless
+  x264-veryfast  x264enc speed-preset=veryfast tune=zerolatency, at --rates
+  vp8            vp8enc deadline=1 cpu-used=16 end-usage=cbr, at --rates
   jpeg           jpegenc quality 50, 70, 85, 95
   pixeldiff      pixeldiffenc lossless, the quality sweep, and no property set (\"defaults\",
                  marked in the table; when its default quality is in the sweep, that point is
@@ -57,6 +57,9 @@ options:
   --frames N                  use only the first N frames of the clip
   --markdown                  print tables in Markdown
   --pixeldiff-qualities Q,... pixeldiffenc quality sweep, 0-100 (default: 20,35,50,65,80,90)
+  --rates KBPS,...            target rates of the rate-controlled peers, 1-100000 kbit/s
+                              (default: 64,128,256,512,1024; a clip that costs more, such as
+                              a moving camera, needs a higher ladder for the curves to overlap)
   --cpu-runs N                runs for the median encoder and decoder CPU times (default: 3)
   --timeout SECS              give up on a pipeline after this long (default: 600)
   --plot FILE.svg             also draw the lossy rate-distortion curves (kbps on a log axis,
@@ -77,6 +80,7 @@ struct Options {
     frames: Option<usize>,
     markdown: bool,
     pixeldiff_qualities: Vec<u32>,
+    rates: Vec<u32>,
     cpu_runs: usize,
     timeout: Duration,
     plot: Option<PathBuf>,
@@ -89,6 +93,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
     let mut frames = None;
     let mut markdown = false;
     let mut pixeldiff_qualities = vec![20, 35, 50, 65, 80, 90];
+    let mut rates = DEFAULT_RATES_KBPS.to_vec();
     let mut cpu_runs = 3;
     let mut timeout = Duration::from_secs(600);
     let mut plot = None;
@@ -131,16 +136,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
                 }
             }
             "--pixeldiff-qualities" => {
-                let v = value("a list of qualities")?;
-                pixeldiff_qualities = v
-                    .split(',')
-                    .map(|s| match s.trim().parse::<u32>() {
-                        Ok(q) if q <= 100 => Ok(q),
-                        _ => Err(format!(
-                            "--pixeldiff-qualities: {s:?} is not a quality from 0 to 100"
-                        )),
-                    })
-                    .collect::<Result<_, _>>()?;
+                pixeldiff_qualities =
+                    number_list(&name, &value("a list of qualities")?, 0..=100, "a quality")?
+            }
+            "--rates" => {
+                rates = number_list(&name, &value("a list of rates")?, 1..=100_000, "a rate")?
             }
             "--cpu-runs" => {
                 let v = value("a run count")?;
@@ -177,6 +177,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         frames,
         markdown,
         pixeldiff_qualities,
+        rates,
         cpu_runs,
         timeout,
         plot,
@@ -192,6 +193,29 @@ struct PointSpec {
     lossless: bool,
 }
 
+/// Target rates of the rate-controlled peers, chosen to span video-call bitrates.
+const DEFAULT_RATES_KBPS: [u32; 5] = [64, 128, 256, 512, 1024];
+
+/// A comma-separated list of whole numbers in `range` for option `name`.
+fn number_list(
+    name: &str,
+    v: &str,
+    range: std::ops::RangeInclusive<u32>,
+    what: &str,
+) -> Result<Vec<u32>, Error> {
+    v.split(',')
+        .map(|s| match s.trim().parse::<u32>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(format!(
+                "{name}: {s:?} is not {what} from {} to {}",
+                range.start(),
+                range.end()
+            )
+            .into()),
+        })
+        .collect()
+}
+
 struct Codec {
     key: &'static str,
     label: &'static str,
@@ -204,11 +228,13 @@ struct Codec {
 
 /// The codecs and their settings. `pixeldiff_default_quality` is pixeldiffenc's default
 /// `quality` (see [`default_quality`]), `None` when unknown.
-fn codecs(pixeldiff_qualities: &[u32], pixeldiff_default_quality: Option<u32>) -> Vec<Codec> {
-    // Target rates for the rate-controlled peers, chosen to span video-call bitrates.
-    const RATES_KBPS: [u32; 5] = [64, 128, 256, 512, 1024];
+fn codecs(
+    pixeldiff_qualities: &[u32],
+    pixeldiff_default_quality: Option<u32>,
+    rates: &[u32],
+) -> Vec<Codec> {
     let rate_points = |enc: &dyn Fn(u32) -> String| -> Vec<PointSpec> {
-        RATES_KBPS
+        rates
             .iter()
             .map(|&k| PointSpec {
                 setting: format!("{k} kbps"),
@@ -421,7 +447,11 @@ fn run(opts: &Options) -> Result<(), Error> {
     let mut notes = Vec::new();
     let mut results = Vec::new();
     let pixeldiff_default_quality = default_quality("pixeldiffenc");
-    for codec in codecs(&opts.pixeldiff_qualities, pixeldiff_default_quality) {
+    for codec in codecs(
+        &opts.pixeldiff_qualities,
+        pixeldiff_default_quality,
+        &opts.rates,
+    ) {
         if opts
             .only
             .as_ref()
@@ -783,7 +813,7 @@ mod tests {
     fn parses_options() {
         let o = parse_args(args(
             "c.y4m --only x264,JPEG,x264-veryfast --frames 10 --markdown \
-             --pixeldiff-qualities=30,60 --cpu-runs 5 --plot docs/rd.svg",
+             --pixeldiff-qualities=30,60 --cpu-runs 5 --plot docs/rd.svg --rates 256,4096",
         ))
         .unwrap()
         .unwrap();
@@ -795,6 +825,7 @@ mod tests {
         assert_eq!(o.frames, Some(10));
         assert!(o.markdown);
         assert_eq!(o.pixeldiff_qualities, vec![30, 60]);
+        assert_eq!(o.rates, vec![256, 4096]);
         assert_eq!(o.cpu_runs, 5);
         assert_eq!(o.plot, Some(PathBuf::from("docs/rd.svg")));
         assert_eq!(
@@ -805,6 +836,10 @@ mod tests {
             Some(PathBuf::from("a.svg"))
         );
         assert_eq!(parse_args(args("c.y4m")).unwrap().unwrap().plot, None);
+        assert_eq!(
+            parse_args(args("c.y4m")).unwrap().unwrap().rates,
+            DEFAULT_RATES_KBPS
+        );
         assert!(parse_args(args("--help")).unwrap().is_none());
     }
 
@@ -816,6 +851,8 @@ mod tests {
             "c.y4m --frames 0",
             "c.y4m --frames",
             "c.y4m --pixeldiff-qualities 101",
+            "c.y4m --rates 0",
+            "c.y4m --rates 64,fast",
             "c.y4m --bogus",
             "c.y4m --plot",
             "c.y4m --plot=",
@@ -827,7 +864,7 @@ mod tests {
 
     #[test]
     fn every_codec_has_points_and_known_key() {
-        let all = codecs(&[50], None);
+        let all = codecs(&[50], None, &[100, 200]);
         assert_eq!(all.len(), CODEC_NAMES.len());
         for c in &all {
             assert!(CODEC_NAMES.contains(&c.key));
@@ -846,12 +883,13 @@ mod tests {
                 .collect()
         };
         assert_eq!(rates(X264_VERYFAST), rates(X264));
+        assert_eq!(rates(X264), ["100 kbps", "200 kbps"]);
     }
 
     #[test]
     fn pixeldiff_defaults_are_measured_once() {
         let settings_and_encs = |sweep: &[u32], default| -> Vec<(String, String)> {
-            codecs(sweep, default)
+            codecs(sweep, default, &DEFAULT_RATES_KBPS)
                 .into_iter()
                 .find(|c| c.key == PIXELDIFF)
                 .unwrap()

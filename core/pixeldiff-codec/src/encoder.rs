@@ -580,23 +580,23 @@ impl Encoder {
             slices.push(coder.code_slice(plans, &mut |i, px| shown.store_mb(i, px)));
         } else {
             let share = plans.len().div_ceil(threads);
+            // Every share but the first on a thread of its own; the first on this one.
+            let code = |part: &[Plan]| {
+                let mut out = Vec::with_capacity(part.len());
+                let slice = coder.code_slice(part, &mut |i, px| out.push((i, px.clone())));
+                (slice, out)
+            };
+            let mut parts = plans.chunks(share);
+            let first = parts.next().unwrap_or_default();
             let coded: Vec<(Slice, Vec<(usize, MbPixels)>)> = std::thread::scope(|scope| {
-                let workers: Vec<_> = plans
-                    .chunks(share)
-                    .map(|part| {
-                        let coder = &coder;
-                        scope.spawn(move || {
-                            let mut out = Vec::with_capacity(part.len());
-                            let slice =
-                                coder.code_slice(part, &mut |i, px| out.push((i, px.clone())));
-                            (slice, out)
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|w| w.join().expect("an encoder thread panicked"))
-                    .collect()
+                let workers: Vec<_> = parts.map(|part| scope.spawn(move || code(part))).collect();
+                let mut coded = vec![code(first)];
+                coded.extend(
+                    workers
+                        .into_iter()
+                        .map(|w| w.join().expect("an encoder thread panicked")),
+                );
+                coded
             });
             for (slice, out) in coded {
                 for (i, px) in &out {
