@@ -292,7 +292,8 @@ impl ElementImpl for PixeldiffEnc {
                 "pixeldiff encoder",
                 "Codec/Encoder/Video",
                 "Conditional-replenishment encoder: sends only the 16x16 blocks that changed, \
-                 lossless or lossy, in self-contained chunks of at most one MTU",
+                 predicted with motion vectors, lossless or lossy, in self-contained chunks of \
+                 at most one MTU",
                 "pixelmeet developers",
             )
         });

@@ -3,11 +3,14 @@
 
 //! `pixeldiffenc`: conditional-replenishment video encoder.
 //!
-//! Sends only the 16x16 macroblocks that differ from what the decoder shows, lossless
-//! (`lossless=true`, bit-exact) or lossy (`quality`, `target-bitrate`). Each output buffer is one
-//! frame: self-delimiting chunks of at most `mtu` bytes, each decodable on its own. A few unchanged
-//! blocks are re-sent per frame (`refresh-blocks`) so a receiver that lost packets converges
-//! without a keyframe. Face regions (`GstVideoRegionOfInterestMeta` of type "face", as `faceroi`
+//! Sends only the 16x16 macroblocks that differ from what the decoder shows, each predicted
+//! from the decoder's previous picture with a motion vector (found by a search per block that
+//! starts from a global estimate for a moving camera), lossless (`lossless=true`, bit-exact) or
+//! lossy (`quality`, `target-bitrate`). Each output buffer is one frame: self-delimiting chunks
+//! of at most `mtu` bytes, each decodable on its own (`threads` codes them in parallel). A few
+//! blocks are re-sent intra per frame (`refresh-blocks`), and blocks refreshed in the current
+//! cycle predict only from each other, so a receiver that lost packets converges without a
+//! keyframe. Face regions (`GstVideoRegionOfInterestMeta` of type "face", as `faceroi`
 //! or `facedetect` attach) can be prioritised or made the only thing sent (`roi-mode`).
 //!
 //! ```text
