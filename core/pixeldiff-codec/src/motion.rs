@@ -383,11 +383,12 @@ impl Search<'_> {
         // rate on LivePortrait without them, for 5 % of the encoder's instructions).
         let centre = best.0;
         let at = |dx: i32, dy: i32| MotionVector::new(centre.x + dx, centre.y + dy);
+        // (cost, SAD) of a neighbour, or no cost at all where it may not be read.
         let side_cost = |mv: MotionVector| {
             if self.allowed(mv) {
-                self.cost(mv).0
+                self.cost(mv)
             } else {
-                u32::MAX
+                (u32::MAX, u32::MAX)
             }
         };
         let (left, right) = (side_cost(at(-1, 0)), side_cost(at(1, 0)));
@@ -398,12 +399,12 @@ impl Search<'_> {
             (at(0, -1), up),
             (at(0, 1), down),
         ] {
-            if c < best.1 .0 {
-                best = (mv, (c, self.sad(mv)));
+            if c.0 < best.1 .0 {
+                best = (mv, c);
             }
         }
-        let dx = if left < right { -1 } else { 1 };
-        let dy = if up < down { -1 } else { 1 };
+        let dx = if left.0 < right.0 { -1 } else { 1 };
+        let dy = if up.0 < down.0 { -1 } else { 1 };
         consider(at(dx, dy), &mut best);
         (best.0, best.1 .1)
     }
