@@ -21,8 +21,13 @@
 //!   the timestamp must be within the window of this participant's clock. A recording older
 //!   than the window is refused; one replayed inside it is taken (the documented limit).
 //!
+//! Through a media server, the media is encrypted end to end instead, with SFrame keys from
+//! the same meeting key ([`e2e`]).
+//!
 //! This crate has no GStreamer types: the bins send the announcements, drop them from the
 //! media, and hand the keys to srtpenc and srtpdec.
+
+pub mod e2e;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
