@@ -118,6 +118,8 @@ pub fn arguments(ng_port: u16, (first, last): (u16, u16)) -> Vec<String> {
         format!("--port-min={first}"),
         format!("--port-max={last}"),
         "--log-level=5".into(),
+        // One reader per socket: with several, packets of a burst come out reordered.
+        "--poller-per-thread".into(),
     ]
 }
 

@@ -112,6 +112,11 @@ impl Client {
         })
     }
 
+    /// The server as it was given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn server(&self) -> SocketAddr {
         self.server
     }

@@ -81,6 +81,20 @@ impl Room {
                 ("flags", texts(&["RTCP mirror"])),
             ],
         )?;
+        // A publisher not in the room is left out of an "ok" reply.
+        let present = match offer.get(&b"from-tags"[..]) {
+            Some(Value::List(tags)) => tags
+                .iter()
+                .any(|t| matches!(t, Value::Bytes(b) if b == publisher.as_bytes())),
+            _ => bytes_of(&offer, "from-tag").as_deref() == Some(publisher),
+        };
+        if !present {
+            return Err(NgError::Refused {
+                server: self.client.name().to_string(),
+                command: "subscribe request".into(),
+                reason: format!("{publisher} is not in the room"),
+            });
+        }
         let server = self.description("subscribe request", &offer, 1)?;
         // Answer with our port for each section the server offers, in its order.
         let mut answer = Description {

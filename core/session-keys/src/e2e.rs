@@ -109,7 +109,7 @@ fn new_key(base: &[u8; 32], now_ms: u64) -> Result<EncryptionKey, String> {
 }
 
 /// Why a payload was not taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum E2eRefusal {
     /// Not an SFrame frame (a plain payload, or cut short).
     NotSframe,

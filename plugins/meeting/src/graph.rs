@@ -48,6 +48,21 @@ pub const OPUS_BITRATE: i32 = 32_000;
 /// Reports twice a second (RTCP's default is every 5 s), so the sender adapts within seconds.
 pub const RTCP_MIN_INTERVAL: gst::ClockTime = gst::ClockTime::from_mseconds(500);
 pub const DEFAULT_LATENCY_MS: u32 = 50;
+/// The size limit of the RTP packets a sender makes (the payloaders' `mtu`): room under a
+/// 1500-byte Ethernet MTU for IPv6 and UDP headers and a tunnel.
+pub const PACKET_MTU: u32 = 1400;
+/// SRTP's authentication tag (HMAC-SHA1-80).
+pub const SRTP_TAG_LEN: u32 = 10;
+/// The encoder's chunk size: what a packet leaves after the RTP header, the faces block that
+/// the first and last packet of a frame carry, SFrame's header and tag and SRTP's tag.
+pub const CHUNK_MTU: u32 = PACKET_MTU
+    - 12
+    - video_glue::roi::wire::MAX_LEN as u32
+    - session_keys::e2e::MAX_OVERHEAD as u32
+    - SRTP_TAG_LEN;
+/// The payloader's limit: what the packet leaves after SFrame and SRTP, which come later.
+pub const PAYLOADER_MTU: u32 = PACKET_MTU - session_keys::e2e::MAX_OVERHEAD as u32 - SRTP_TAG_LEN;
+
 /// Pixels faceroi widens each face by, to head and shoulders: what pixeldiffenc favours.
 pub const FACE_MARGIN: u32 = 60;
 
@@ -136,6 +151,10 @@ pub struct Shared {
     pub key_freshness: KeyFreshness,
     /// Seconds, for [`KeyFreshness::Window`].
     pub key_window: u32,
+    /// rtpengine's ng control socket, "HOST:PORT"; empty: no media server.
+    pub server: String,
+    /// The room on the media server.
+    pub room: String,
 }
 
 impl Default for Shared {
@@ -146,12 +165,15 @@ impl Default for Shared {
             key_file: None,
             key_freshness: KeyFreshness::Auto,
             key_window: session_keys::DEFAULT_WINDOW_SECONDS,
+            server: String::new(),
+            room: crate::server::DEFAULT_ROOM.into(),
         }
     }
 }
 
 impl Shared {
-    /// `multicast-iface`, `ttl`, `rtx` and `key-file`, with blurbs saying what this bin does.
+    /// `multicast-iface`, `ttl`, `rtx`, `key-file`, `key-freshness`, `key-window`, `server`
+    /// and `room`, with blurbs saying what this bin does.
     pub fn properties(multicast: &str, rtx: &str, key_file: &str) -> Vec<glib::ParamSpec> {
         let d = Self::default();
         vec![
@@ -192,7 +214,23 @@ impl Shared {
                 .default_value(d.key_window)
                 .mutable_ready()
                 .build(),
+            glib::ParamSpecString::builder("server")
+                .nick("Media server")
+                .blurb("rtpengine's ng control address (HOST:PORT) to meet through; the media then goes through it, and with key-file it is encrypted end to end (SFrame) instead of SRTP. Empty: no media server")
+                .mutable_ready()
+                .build(),
+            glib::ParamSpecString::builder("room")
+                .nick("Room")
+                .blurb("The meeting's name on the media server (rtpengine's call-id)")
+                .default_value(Some(crate::server::DEFAULT_ROOM))
+                .mutable_ready()
+                .build(),
         ]
+    }
+
+    /// Whether the media goes through a media server.
+    pub fn through_server(&self) -> bool {
+        !self.server.is_empty()
     }
 
     /// Sets the property `name` if it is one of these; false otherwise.
@@ -204,6 +242,8 @@ impl Shared {
             "key-file" => self.key_file = video_glue::path_of(value),
             "key-freshness" => self.key_freshness = value.get().expect("type checked upstream"),
             "key-window" => self.key_window = value.get().expect("type checked upstream"),
+            "server" => self.server = string(value),
+            "room" => self.room = string(value),
             _ => return false,
         }
         true
@@ -217,6 +257,8 @@ impl Shared {
             "key-file" => video_glue::path_value(self.key_file.as_deref()),
             "key-freshness" => self.key_freshness.to_value(),
             "key-window" => self.key_window.to_value(),
+            "server" => optional(&self.server),
+            "room" => self.room.to_value(),
             _ => return None,
         })
     }
@@ -236,10 +278,23 @@ impl Shared {
                 ms: u64::from(self.key_window) * 1000,
             },
         };
+        if self.through_server() {
+            // Through a media server the media is encrypted end to end instead (e2e_key).
+            return Ok(None);
+        }
         self.key_file
             .as_deref()
             .map(|path| Keys::new(path, freshness, bin))
             .transpose()
+    }
+
+    /// The meeting key that encrypts the media end to end: with a key file, through a media
+    /// server.
+    pub fn e2e_key(&self) -> Result<Option<session_keys::MeetingKey>, glib::BoolError> {
+        match &self.key_file {
+            Some(path) if self.through_server() => crate::e2e::meeting_key(path).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 

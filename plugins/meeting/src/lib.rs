@@ -10,10 +10,12 @@
 
 use gst::glib;
 
+mod e2e;
 mod graph;
 mod key;
 mod pixelmeetrecv;
 mod pixelmeetsend;
+mod server;
 mod ssrc_gate;
 
 pub use graph::{AUDIO_PAYLOAD_TYPE, DEFAULT_PORT, DEFAULT_REPORT_PORT};

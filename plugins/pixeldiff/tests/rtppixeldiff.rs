@@ -368,3 +368,160 @@ fn what_a_second_sender_sent_over_a_second_ago_is_not_replayed() {
     let pts: Vec<u64> = out.iter().map(|b| b.pts().unwrap().mseconds()).collect();
     assert_eq!(pts, [101], "only the packet that came after the silence");
 }
+
+/// The faces attached to frame `n` of the faces tests: `n % 3` faces (none every third frame),
+/// ten faces on frame 5 (more than a block lists).
+fn faces_of(n: usize) -> Vec<video_glue::roi::wire::Face> {
+    let count = if n == 5 { 10 } else { n % 3 };
+    (0..count)
+        .map(|i| video_glue::roi::wire::Face {
+            id: (100 * n + i) as u16,
+            x: (10 + 40 * i) as u16,
+            y: (20 + n) as u16,
+            width: 30,
+            height: 36,
+        })
+        .collect()
+}
+
+/// Frames of noise (so each takes several packets) with the faces of [`faces_of`] as faceroi
+/// attaches them, through `pixeldiffenc mtu=900 ! rtppixeldiffpay faces=true`.
+fn packets_with_faces(frames: usize) -> (Vec<gst::Buffer>, gst::Caps) {
+    init();
+    let caps = raw_caps("I420", 320, 240);
+    let mut h = gst_check::Harness::new_parse("pixeldiffenc mtu=900 ! rtppixeldiffpay faces=true");
+    h.set_src_caps(caps.clone());
+    for (n, mut f) in test_frames("snow", &caps, frames as u32)
+        .into_iter()
+        .enumerate()
+    {
+        for face in faces_of(n) {
+            let shown = picture::PixelRect {
+                x: u32::from(face.x).saturating_sub(5),
+                y: u32::from(face.y).saturating_sub(5),
+                width: u32::from(face.width) + 10,
+                height: u32::from(face.height) + 10,
+            };
+            let tight = picture::Rect::new(
+                face.x.into(),
+                face.y.into(),
+                face.width.into(),
+                face.height.into(),
+            );
+            video_glue::roi::add_face(f.make_mut(), face.id.into(), shown, tight, 9.0);
+        }
+        h.push(f).expect("pushed");
+    }
+    h.push_event(gst::event::Eos::new());
+    let out: Vec<_> = std::iter::from_fn(|| h.try_pull()).collect();
+    let caps = h.sinkpad().unwrap().current_caps().expect("negotiated");
+    (out, caps)
+}
+
+#[test]
+fn faces_survive_the_loss_of_any_one_packet_of_a_frame() {
+    let frames = 6;
+    let (pkts, rtp_caps) = packets_with_faces(frames);
+    let frame_of: Vec<u16> = pkts
+        .iter()
+        .map(|p| {
+            let rtp = gst_rtp::RTPBuffer::from_buffer_readable(p).unwrap();
+            ChunkHeader::parse(rtp.payload().unwrap()).unwrap().frame
+        })
+        .collect();
+    assert!(
+        (0..frames).all(|n| frame_of.iter().filter(|&&f| f == n as u16).count() >= 3),
+        "every frame takes three packets or more"
+    );
+    // Drop each packet in turn: every frame still carries its faces.
+    for dropped in 0..pkts.len() {
+        let (out, _) = depayload(&rtp_caps, &pkts, |i| i == dropped);
+        assert_eq!(out.len(), frames);
+        for (n, buf) in out.iter().enumerate() {
+            let expected = video_glue::roi::wire::Faces::new(&faces_of(n));
+            let got = video_glue::roi::wire_faces(buf);
+            assert_eq!(got, expected.listed, "frame {n} with packet {dropped} lost");
+        }
+    }
+    // A frame whose first and last packets are both lost has no faces.
+    let first = frame_of.iter().position(|&f| f == 1).unwrap();
+    let last = frame_of.iter().rposition(|&f| f == 1).unwrap();
+    let (out, _) = depayload(&rtp_caps, &pkts, |i| i == first || i == last);
+    assert!(video_glue::roi::wire_faces(&out[1]).is_empty());
+}
+
+#[test]
+fn faces_reach_the_decoded_picture_and_a_message_when_their_count_changes() {
+    let (pkts, rtp_caps) = packets_with_faces(6);
+    let mut h = gst_check::Harness::new_parse("rtppixeldiffdepay ! pixeldiffdec");
+    let bus = attach_bus(&h.element().unwrap());
+    h.set_src_caps(rtp_caps);
+    for p in &pkts {
+        h.push(p.clone()).expect("pushed");
+    }
+    h.push_event(gst::event::Eos::new());
+    let shown: Vec<_> = std::iter::from_fn(|| h.try_pull()).collect();
+    assert_eq!(shown.len(), 6);
+    for (n, picture) in shown.iter().enumerate() {
+        let faces = video_glue::roi::faces(picture, video_glue::roi::FACE);
+        let sent = video_glue::roi::wire::Faces::new(&faces_of(n)).listed;
+        assert_eq!(faces.len(), sent.len(), "picture {n}");
+        for (got, sent) in faces.iter().zip(&sent) {
+            assert_eq!(
+                (got.x, got.y, got.width, got.height),
+                (
+                    sent.x.into(),
+                    sent.y.into(),
+                    sent.width.into(),
+                    sent.height.into()
+                ),
+                "picture {n}: the face itself, without the sender's margin"
+            );
+        }
+    }
+    // Counts 0 1 2 0 1 10: a message at each change, with the count of all faces.
+    let messages = element_messages(&bus, "faceroi");
+    let counts: Vec<u32> = messages.iter().map(|s| s.get("count").unwrap()).collect();
+    assert_eq!(counts, [0, 1, 2, 0, 1, 10]);
+    let listed = messages[5].get::<gst::List>("faces").unwrap();
+    assert_eq!(listed.len(), video_glue::roi::wire::MAX_LISTED);
+    let first = listed.first().unwrap().get::<gst::Structure>().unwrap();
+    assert_eq!(first.get::<u32>("id").unwrap(), 500);
+    assert_eq!(first.get::<u32>("width").unwrap(), 30);
+}
+
+#[test]
+fn a_faces_block_round_trips_and_junk_is_refused() {
+    use video_glue::roi::wire::{Face, Faces, MAX_LEN, MAX_LISTED};
+    let many: Vec<Face> = (0..12)
+        .map(|i| Face {
+            id: i,
+            x: i * 3,
+            y: 7,
+            width: 65535,
+            height: 1,
+        })
+        .collect();
+    let block = Faces::new(&many);
+    assert_eq!(block.count, 12);
+    assert_eq!(block.listed.len(), MAX_LISTED);
+    let bytes = block.to_bytes();
+    assert_eq!(bytes.len(), MAX_LEN);
+    assert_eq!(Faces::parse(&bytes), Some(block));
+    assert_eq!(
+        Faces::parse(&Faces::new(&[]).to_bytes()),
+        Some(Faces::default())
+    );
+    for junk in [
+        &b""[..],
+        b"F",
+        b"F\x01\x02",
+        b"G\x00\x00",
+        &bytes[..bytes.len() - 1],
+    ] {
+        assert_eq!(Faces::parse(junk), None, "{junk:?}");
+    }
+    let mut too_many = bytes.clone();
+    too_many[2] = 9;
+    assert_eq!(Faces::parse(&too_many), None);
+}

@@ -79,3 +79,132 @@ pub fn add_masked_face(buf: &mut gst::BufferRef, face: picture::PixelRect) {
         (face.x, face.y, face.width, face.height),
     );
 }
+
+/// The faces of a frame as they cross the network inside the media payload (so end-to-end
+/// encryption covers them), specified in docs/rtp-pixeldiff.md section 2.4: a block after the
+/// chunk of the first and of the last packet of a frame.
+pub mod wire {
+    /// The block's first byte.
+    pub const TAG: u8 = b'F';
+    /// Boxes one block lists at most; `count` still says how many faces there were.
+    pub const MAX_LISTED: usize = 8;
+    /// Bytes of one listed face.
+    pub const FACE_LEN: usize = 10;
+    /// Bytes of the largest block: what a sender leaves room for in each packet.
+    pub const MAX_LEN: usize = 3 + MAX_LISTED * FACE_LEN;
+
+    /// One face: the tracker's id (modulo 65536) and the face's box in picture pixels.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Face {
+        pub id: u16,
+        pub x: u16,
+        pub y: u16,
+        pub width: u16,
+        pub height: u16,
+    }
+
+    /// The faces of one frame: how many there were, and the boxes of the first
+    /// [`MAX_LISTED`].
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Faces {
+        pub count: u8,
+        pub listed: Vec<Face>,
+    }
+
+    impl Faces {
+        pub fn new(faces: &[Face]) -> Self {
+            Self {
+                count: faces.len().min(u8::MAX as usize) as u8,
+                listed: faces.iter().take(MAX_LISTED).copied().collect(),
+            }
+        }
+
+        /// The block: tag, count, listed, then each face as five big-endian u16.
+        pub fn to_bytes(&self) -> Vec<u8> {
+            let mut out = Vec::with_capacity(3 + self.listed.len() * FACE_LEN);
+            out.extend([TAG, self.count, self.listed.len() as u8]);
+            for f in &self.listed {
+                for v in [f.id, f.x, f.y, f.width, f.height] {
+                    out.extend(v.to_be_bytes());
+                }
+            }
+            out
+        }
+
+        /// A block as [`Faces::to_bytes`] writes it; `None` for anything else (another tag, a
+        /// length that does not match, more listed than counted or than [`MAX_LISTED`]).
+        pub fn parse(bytes: &[u8]) -> Option<Self> {
+            let (&[tag, count, listed], rest) = bytes.split_first_chunk::<3>()?;
+            let listed = listed as usize;
+            if tag != TAG
+                || listed > MAX_LISTED
+                || listed > count as usize
+                || rest.len() != listed * FACE_LEN
+            {
+                return None;
+            }
+            let listed = rest
+                .chunks_exact(FACE_LEN)
+                .map(|f| {
+                    let v = |i: usize| u16::from_be_bytes([f[2 * i], f[2 * i + 1]]);
+                    Face {
+                        id: v(0),
+                        x: v(1),
+                        y: v(2),
+                        width: v(3),
+                        height: v(4),
+                    }
+                })
+                .collect();
+            Some(Self { count, listed })
+        }
+    }
+}
+
+/// The reported faces of a buffer as they go on the wire: the `detection` face where the meta
+/// has one, else its box, clamped to 16 bits.
+pub fn wire_faces(buf: &gst::BufferRef) -> Vec<wire::Face> {
+    buf.iter_meta::<gst_video::VideoRegionOfInterestMeta>()
+        .filter(|m| m.roi_type() == FACE)
+        .map(|m| {
+            let (x, y, w, h) = m.rect();
+            let (mut fx, mut fy, mut fw, mut fh) = (x as i64, y as i64, w as i64, h as i64);
+            if let Some(d) = m.param(DETECTION) {
+                if let (Ok(x), Ok(y), Ok(w), Ok(h)) = (
+                    d.get::<i32>("face-x"),
+                    d.get::<i32>("face-y"),
+                    d.get::<u32>("face-width"),
+                    d.get::<u32>("face-height"),
+                ) {
+                    (fx, fy, fw, fh) = (x.into(), y.into(), w.into(), h.into());
+                }
+            }
+            let u16_of = |v: i64| v.clamp(0, u16::MAX.into()) as u16;
+            wire::Face {
+                id: (m.id() as u32 & 0xffff) as u16,
+                x: u16_of(fx),
+                y: u16_of(fy),
+                width: u16_of(fw),
+                height: u16_of(fh),
+            }
+        })
+        .collect()
+}
+
+/// Attaches a face that came over the wire as a [`FACE`] meta: its box is the face (the
+/// sender's margin does not travel), its `detection` parameter the same box.
+pub fn add_wire_face(buf: &mut gst::BufferRef, face: &wire::Face) {
+    let rect = picture::PixelRect {
+        x: face.x.into(),
+        y: face.y.into(),
+        width: face.width.into(),
+        height: face.height.into(),
+    };
+    let tight = Rect::new(
+        face.x.into(),
+        face.y.into(),
+        face.width.into(),
+        face.height.into(),
+    );
+    add_face(buf, face.id.into(), rect, tight, 1.0);
+}

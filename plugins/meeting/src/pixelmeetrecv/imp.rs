@@ -6,8 +6,10 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use crate::e2e;
 use crate::graph::{self, Shared, Tail};
 use crate::key::Keys;
+use crate::server;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -26,6 +28,8 @@ struct Settings {
     shared: Shared,
     latency: u32,
     audio: bool,
+    participant: String,
+    subscriber: String,
 }
 
 impl Default for Settings {
@@ -38,6 +42,8 @@ impl Default for Settings {
             shared: Shared::default(),
             latency: graph::DEFAULT_LATENCY_MS,
             audio: true,
+            participant: String::new(),
+            subscriber: String::new(),
         }
     }
 }
@@ -77,6 +83,9 @@ pub struct PixelmeetRecv {
     children: Mutex<Option<Result<Children, glib::BoolError>>>,
     /// This session's SRTP keys, with a key file.
     keys: Mutex<Option<Arc<Keys>>>,
+    /// With `server`: what to subscribe to, and the subscription while the bin runs.
+    subscriber: server::Held<server::Subscriber>,
+    subscription: server::Held<server::Subscription>,
     assembled: Mutex<bool>,
 }
 
@@ -109,6 +118,16 @@ impl ObjectImpl for PixelmeetRecv {
                     .blurb("Jitter buffer, in ms")
                     .maximum(10_000)
                     .default_value(d.latency)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("participant")
+                    .nick("Participant")
+                    .blurb("With server: the participant whose media this receiver shows (its pixelmeetsend's participant)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("subscriber")
+                    .nick("Subscriber")
+                    .blurb("With server: this participant's name, which the subscription is named after (SUBSCRIBER>PARTICIPANT); empty: a random one")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("audio")
@@ -147,6 +166,8 @@ impl ObjectImpl for PixelmeetRecv {
             }
             "latency" => s.latency = value.get().expect("type checked upstream"),
             "audio" => s.audio = value.get().expect("type checked upstream"),
+            "participant" => s.participant = graph::string(value),
+            "subscriber" => s.subscriber = graph::string(value),
             _ => unimplemented!(),
         }
     }
@@ -164,6 +185,8 @@ impl ObjectImpl for PixelmeetRecv {
             "report-port" => u32::from(s.report_port).to_value(),
             "latency" => s.latency.to_value(),
             "audio" => s.audio.to_value(),
+            "participant" => graph::optional(&s.participant),
+            "subscriber" => graph::optional(&s.subscriber),
             _ => unimplemented!(),
         }
     }
@@ -245,7 +268,27 @@ impl ElementImpl for PixelmeetRecv {
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         graph::assemble_once(self, transition, &self.assembled, || self.assemble())?;
-        self.parent_change_state(transition)
+        if transition == gst::StateChange::NullToReady {
+            if let Some(s) = self.subscriber.lock().unwrap().clone() {
+                match server::Subscription::start(s) {
+                    Ok(s) => *self.subscription.lock().unwrap() = Some(s),
+                    Err(e) => {
+                        gst::element_imp_error!(
+                            self,
+                            gst::ResourceError::OpenRead,
+                            ("{}", e.message)
+                        );
+                        return Err(gst::StateChangeError);
+                    }
+                }
+            }
+        }
+        let result = self.parent_change_state(transition);
+        if transition == gst::StateChange::ReadyToNull {
+            // Unsubscribes.
+            self.subscription.lock().unwrap().take();
+        }
+        result
     }
 }
 
@@ -271,6 +314,18 @@ impl PixelmeetRecv {
             && !graph::is_multicast(&s.report_host)
             && s.report_port != 0;
         let keys = s.shared.keys(bin, answerable)?;
+        let e2e = s.shared.e2e_key()?;
+        let through_server = s.shared.through_server();
+        if through_server && s.participant.is_empty() {
+            return Err(glib::bool_error!(
+                "participant is empty: name the participant to show from the media server's room"
+            ));
+        }
+        // Through a media server: reports wait for the subscription, which watches arrivals.
+        let subscribed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let last_packet_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let epoch = std::time::Instant::now();
+        let reports_sinks = Mutex::new(Vec::new());
         let net = &s.shared.network;
         c.rtpbin.set_property("latency", s.latency);
         c.rtpbin.set_property("do-retransmission", s.shared.rtx);
@@ -298,6 +353,9 @@ impl PixelmeetRecv {
                 &graph::rtcp_caps(keys.is_some()),
                 net,
             )?;
+            if through_server {
+                server::note_arrivals(&rtp_in, last_packet_ms.clone(), epoch);
+            }
             bin.add_many([&rtp_in, &rtcp_in])?;
             match &keys {
                 Some(k) => {
@@ -323,15 +381,30 @@ impl PixelmeetRecv {
             }
             rtp.end(&c.rtpbin, &format!("recv_rtp_sink_{id}"))?;
             rtcp.end(&c.rtpbin, &format!("recv_rtcp_sink_{id}"))?;
-            if report_port == 0 {
+            if report_port == 0 && !through_server {
                 return Ok(());
             }
             let reports = graph::udp_sink(
                 &format!("reports_out_{id}"),
                 &s.report_host,
-                report_port,
+                report_port.max(1),
                 net,
             )?;
+            if through_server {
+                // The reports leave from the port RTCP comes to, once subscribed.
+                server::hold_until(&reports, subscribed.clone());
+                let kind = if id == graph::VIDEO_SESSION {
+                    "video"
+                } else {
+                    "audio"
+                };
+                reports_sinks.lock().unwrap().push(server::Reports {
+                    kind: kind.to_string(),
+                    port: port + graph::RTCP_OFFSET,
+                    rtcp_in: rtcp_in.downgrade(),
+                    out: reports.downgrade(),
+                });
+            }
             bin.add(&reports)?;
             if let (Some(k), graph::VIDEO_SESSION) = (&keys, id) {
                 k.announce_through(&reports, &s.report_host, report_port)?;
@@ -361,6 +434,49 @@ impl PixelmeetRecv {
             k.set_ssrcs(&graph::internal_ssrcs(&c.rtpbin));
         }
         *self.keys.lock().unwrap() = keys;
+        if let Some(meeting) = &e2e {
+            let receiving = e2e::Receiving::new(meeting, s.shared.key_window, bin);
+            for depayloader in [&c.depayloader, &c.audio_depayloader] {
+                receiving.open_on(&depayloader.static_pad("sink").expect("depayloader sink"));
+            }
+        }
+        if through_server {
+            let room = server::room(&s.shared.server, &s.shared.room)?;
+            let mut media = vec![server::medium(
+                "video",
+                s.port,
+                s.port + graph::RTCP_OFFSET,
+                video_glue::rtp::DEFAULT_PAYLOAD_TYPE,
+            )];
+            if s.audio {
+                let audio = s.port + graph::AUDIO_RTP_OFFSET;
+                media.push(server::medium(
+                    "audio",
+                    audio,
+                    audio + graph::RTCP_OFFSET,
+                    graph::AUDIO_PAYLOAD_TYPE,
+                ));
+            }
+            let subscriber = match s.subscriber.as_str() {
+                "" => server::random_name(),
+                name => name.to_string(),
+            };
+            *self.subscriber.lock().unwrap() = Some(server::Subscriber {
+                server: s.shared.server.clone(),
+                room: s.shared.room.clone(),
+                subscriber,
+                publisher: s.participant.clone(),
+                local: media_server::Description {
+                    address: server::local_address(&room, &s.address)?,
+                    media,
+                },
+                reports: reports_sinks.into_inner().unwrap(),
+                subscribed,
+                last_packet_ms,
+                epoch,
+                bin: bin.downgrade(),
+            });
+        }
 
         let funnel = c.funnel.downgrade();
         let audio_in = c

@@ -6,8 +6,10 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use crate::e2e;
 use crate::graph::{self, Shared, Tail};
 use crate::key::Keys;
+use crate::server;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -27,6 +29,7 @@ struct Settings {
     replace_background: bool,
     network_simulation: String,
     ssrc: u32,
+    participant: String,
 }
 
 impl Default for Settings {
@@ -40,6 +43,7 @@ impl Default for Settings {
             replace_background: true,
             network_simulation: String::new(),
             ssrc: 0,
+            participant: String::new(),
         }
     }
 }
@@ -60,11 +64,16 @@ impl Children {
         faceroi.set_property("margin", graph::FACE_MARGIN);
         // A message when the faces change, not every frame.
         faceroi.set_property_from_str("updates", "on-change");
+        // Chunks leave room in each packet for the faces, SFrame and SRTP (graph::CHUNK_MTU).
+        let encoder = graph::make("pixeldiffenc", "pixeldiffenc")?;
+        encoder.set_property("mtu", graph::CHUNK_MTU);
+        let payloader = graph::make("rtppixeldiffpay", "rtppixeldiffpay")?;
+        payloader.set_property("mtu", graph::PAYLOADER_MTU);
         Ok(Self {
             faceroi,
             bgreplace: graph::make("bgreplace", "bgreplace")?,
-            encoder: graph::make("pixeldiffenc", "pixeldiffenc")?,
-            payloader: graph::make("rtppixeldiffpay", "rtppixeldiffpay")?,
+            encoder,
+            payloader,
             adapt: graph::make("pixeldiffadapt", "pixeldiffadapt")?,
             rtpbin: graph::rtpbin(graph::DEFAULT_LATENCY_MS)?,
         })
@@ -86,6 +95,9 @@ pub struct PixelmeetSend {
     ssrc: Mutex<Option<u32>>,
     /// This session's SRTP keys, with a key file.
     keys: Mutex<Option<Arc<Keys>>>,
+    /// With `server`: how it publishes, and its place in the room, left when the bin stops.
+    route: server::Held<server::Route>,
+    publication: server::Held<server::Publication>,
     assembled: Mutex<bool>,
 }
 
@@ -122,6 +134,11 @@ impl ObjectImpl for PixelmeetSend {
                 glib::ParamSpecString::builder("network-simulation")
                     .nick("Network simulation")
                     .blurb("netsim properties for the outgoing video, to try a poor network (e.g. drop-probability=0.05)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("participant")
+                    .nick("Participant")
+                    .blurb("This participant's name in the media server's room (with server); the receivers that show it name it too")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("ssrc")
@@ -163,6 +180,7 @@ impl ObjectImpl for PixelmeetSend {
             }
             "network-simulation" => s.network_simulation = graph::string(value),
             "ssrc" => s.ssrc = value.get().expect("type checked upstream"),
+            "participant" => s.participant = graph::string(value),
             _ => unimplemented!(),
         }
     }
@@ -181,6 +199,7 @@ impl ObjectImpl for PixelmeetSend {
             "replace-background" => s.replace_background.to_value(),
             "network-simulation" => graph::optional(&s.network_simulation),
             "ssrc" => self.ssrc.lock().unwrap().unwrap_or(s.ssrc).to_value(),
+            "participant" => graph::optional(&s.participant),
             _ => unimplemented!(),
         }
     }
@@ -312,7 +331,19 @@ impl ElementImpl for PixelmeetSend {
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         graph::assemble_once(self, transition, &self.assembled, || self.assemble())?;
-        self.parent_change_state(transition)
+        if transition == gst::StateChange::NullToReady {
+            self.publish()?;
+        }
+        let result = self.parent_change_state(transition);
+        if transition == gst::StateChange::ReadyToNull {
+            if let Some(route) = self.route.lock().unwrap().as_ref() {
+                route.close();
+            }
+            if self.publication.lock().unwrap().take().is_some() {
+                server::post(self.obj().upcast_ref(), "left", None);
+            }
+        }
+        result
     }
 }
 
@@ -339,6 +370,12 @@ impl PixelmeetSend {
         let bin: &gst::Bin = obj.upcast_ref();
         let answerable = !graph::is_multicast(&s.host) && s.report_port != 0;
         let keys = s.shared.keys(bin, answerable)?;
+        let e2e = s.shared.e2e_key()?;
+        if s.shared.through_server() && s.participant.is_empty() {
+            return Err(glib::bool_error!(
+                "participant is empty: a media server's room needs this participant's name"
+            ));
+        }
         let ssrc = match s.ssrc {
             0 => glib::random_int().max(1),
             n => n,
@@ -366,6 +403,8 @@ impl PixelmeetSend {
         ghost.set_target(video[0].static_pad("sink").as_ref())?;
         c.payloader
             .set_property("pt", u32::from(video_glue::rtp::DEFAULT_PAYLOAD_TYPE));
+        // The receivers count the faces faceroi found, so they travel with the frames.
+        c.payloader.set_property("faces", s.find_faces);
         c.payloader.set_property("ssrc", ssrc);
         c.adapt.set_property("ssrc", ssrc);
         let mut video_out = Tail::new(&c.payloader, "src");
@@ -411,7 +450,14 @@ impl PixelmeetSend {
             Some(netsim)
         };
 
-        let session = |id: u32, port: u16, report_port: u16| -> Result<(), glib::BoolError> {
+        // Through a media server each session's sockets are the bin's own (server::Leg), and
+        // where they send to is set when the bin publishes.
+        let through_server = s.shared.through_server();
+        let session = |id: u32,
+                       port: u16,
+                       report_port: u16|
+         -> Result<Option<server::Leg>, glib::BoolError> {
+            let mut sinks = Vec::new();
             // RTP and RTCP out, through srtpenc when there is a key (and netsim for video tests).
             for (kind, port) in [("rtp", port), ("rtcp", port + graph::RTCP_OFFSET)] {
                 let sink = graph::udp_sink(&format!("{kind}_out_{id}"), &s.host, port, net)?;
@@ -431,9 +477,10 @@ impl PixelmeetSend {
                 if let (Some(k), "rtp", graph::VIDEO_SESSION) = (&keys, kind, id) {
                     k.announce_through(&sink, &s.host, port)?;
                 }
+                sinks.push(sink.downgrade());
             }
-            if report_port == 0 {
-                return Ok(());
+            if report_port == 0 && !through_server {
+                return Ok(None);
             }
             // The receivers' reports in, decrypted when there is a key; video's pass pixeldiffadapt.
             let address = if graph::is_multicast(&s.host) {
@@ -448,6 +495,13 @@ impl PixelmeetSend {
                 &graph::rtcp_caps(keys.is_some()),
                 net,
             )?;
+            let leg = through_server.then(|| server::Leg {
+                video: id == graph::VIDEO_SESSION,
+                report_port,
+                rtp_sink: sinks[0].clone(),
+                rtcp_sink: sinks[1].clone(),
+                reports_src: reports.downgrade(),
+            });
             bin.add(&reports)?;
             if let Some(k) = &keys {
                 k.listen(&reports);
@@ -461,17 +515,33 @@ impl PixelmeetSend {
             if id == graph::VIDEO_SESSION {
                 reports = reports.through(&c.adapt, "sink", "src")?;
             }
-            reports.end(&c.rtpbin, &format!("recv_rtcp_sink_{id}"))
+            reports.end(&c.rtpbin, &format!("recv_rtcp_sink_{id}"))?;
+            Ok(leg)
         };
-        session(graph::VIDEO_SESSION, s.port, s.report_port)?;
+        let mut legs: Vec<server::Leg> = Vec::new();
+        legs.extend(session(graph::VIDEO_SESSION, s.port, s.report_port)?);
         if let Some(audio) = self.audio.lock().unwrap().as_ref() {
             audio.payloader.set_property("ssrc", ssrc.wrapping_add(1));
             Tail::new(&audio.payloader, "src").end(&c.rtpbin, "send_rtp_sink_1")?;
-            session(
+            legs.extend(session(
                 graph::AUDIO_SESSION,
                 s.port + graph::AUDIO_RTP_OFFSET,
                 graph::audio_report_port(s.report_port),
-            )?;
+            )?);
+            if let Some(meeting) = &e2e {
+                e2e::seal_on(&audio.payloader.static_pad("src").expect("src"), meeting)?;
+            }
+        }
+        if let Some(meeting) = &e2e {
+            e2e::seal_on(&c.payloader.static_pad("src").expect("src"), meeting)?;
+        }
+        if through_server {
+            *self.route.lock().unwrap() = Some(server::Route {
+                server: s.shared.server.clone(),
+                room: s.shared.room.clone(),
+                participant: s.participant.clone(),
+                legs,
+            });
         }
         graph::report_often(&c.rtpbin);
         if let Some(k) = &keys {
@@ -498,6 +568,28 @@ impl PixelmeetSend {
         );
         *self.ssrc.lock().unwrap() = Some(ssrc);
         Ok(())
+    }
+}
+
+impl PixelmeetSend {
+    /// With `server`, publishes in the room (at every start) and points the sinks at the
+    /// server; a failure is the error that stops the start.
+    fn publish(&self) -> Result<(), gst::StateChangeError> {
+        let route = self.route.lock().unwrap();
+        let Some(route) = route.as_ref() else {
+            return Ok(());
+        };
+        match route.publish() {
+            Ok(p) => {
+                *self.publication.lock().unwrap() = Some(p);
+                server::post(self.obj().upcast_ref(), "published", None);
+                Ok(())
+            }
+            Err(e) => {
+                gst::element_imp_error!(self, gst::ResourceError::OpenWrite, ("{}", e.message));
+                Err(gst::StateChangeError)
+            }
+        }
     }
 }
 

@@ -34,6 +34,8 @@ struct PendingFrame {
     data: Vec<u8>,
     /// The first frame of a new sender.
     discont: bool,
+    /// The faces the sender sent with this frame, if any packet that carried them came.
+    faces: Option<video_glue::roi::wire::Faces>,
 }
 
 /// Packets kept of a sender not followed (yet), so that a restarted sender's first frames,
@@ -100,6 +102,8 @@ struct State {
     last_seq: Option<u16>,
     /// RTP timestamp of the last frame pushed: its stragglers are late.
     last_pushed: Option<u32>,
+    /// The face count last posted: a `faceroi` message goes out when it changes.
+    faces_posted: Option<u8>,
 }
 
 impl State {
@@ -563,8 +567,13 @@ impl RtpPixeldiffDepay {
                 pts,
                 data: Vec::new(),
                 discont,
+                faces: None,
             });
-            pending.data.extend_from_slice(payload);
+            let (chunk, faces) = split_faces(payload);
+            pending.data.extend_from_slice(chunk);
+            if faces.is_some() {
+                pending.faces = faces;
+            }
             if last_of_frame {
                 to_push.extend(state.finish_pending());
             }
@@ -580,6 +589,18 @@ impl RtpPixeldiffDepay {
             if frame.discont {
                 buffer.set_flags(gst::BufferFlags::DISCONT);
             }
+            for face in frame.faces.iter().flat_map(|f| &f.listed) {
+                video_glue::roi::add_wire_face(buffer, face);
+            }
+        }
+        if let Some(faces) = &frame.faces {
+            let changed = {
+                let mut state = self.state.lock().unwrap();
+                state.faces_posted.replace(faces.count) != Some(faces.count)
+            };
+            if changed {
+                post(self.obj().upcast_ref(), Some(faces_message(faces, pts)));
+            }
         }
         let message = self
             .stats
@@ -589,4 +610,40 @@ impl RtpPixeldiffDepay {
         post(self.obj().upcast_ref(), message);
         self.obj().push(buffer)
     }
+}
+
+/// A packet's payload split into its chunk and the faces block after it (docs/rtp-pixeldiff.md
+/// section 2.4). Bytes after the chunk that are not a faces block are dropped; a payload that is
+/// not a chunk passes whole, for the decoder to refuse.
+fn split_faces(payload: &[u8]) -> (&[u8], Option<video_glue::roi::wire::Faces>) {
+    let Some(Ok(chunk)) = codec::split_chunks(payload).next() else {
+        return (payload, None);
+    };
+    let rest = &payload[chunk.len()..];
+    if rest.is_empty() {
+        return (chunk, None);
+    }
+    (chunk, video_glue::roi::wire::Faces::parse(rest))
+}
+
+/// The `faceroi` message of faces that came with a frame, in faceroi's form (its `faces` list
+/// of boxes and ids) plus `count`, which includes faces the block did not list.
+fn faces_message(
+    faces: &video_glue::roi::wire::Faces,
+    pts: Option<gst::ClockTime>,
+) -> gst::Structure {
+    let list = gst::List::new(faces.listed.iter().map(|f| {
+        gst::Structure::builder("face")
+            .field("x", u32::from(f.x))
+            .field("y", u32::from(f.y))
+            .field("width", u32::from(f.width))
+            .field("height", u32::from(f.height))
+            .field("id", u32::from(f.id))
+            .build()
+    }));
+    gst::Structure::builder("faceroi")
+        .field("timestamp", pts.map_or(u64::MAX, |t| t.nseconds()))
+        .field("count", u32::from(faces.count))
+        .field("faces", list)
+        .build()
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::LazyLock;
 
 use gst::glib;
+use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_rtp::prelude::*;
 use gst_rtp::subclass::prelude::*;
@@ -16,6 +17,8 @@ use crate::rtp::{rtp_caps_template, ENCODING_NAME, RTP_CLOCK_RATE};
 pub struct RtpPixeldiffPay {
     /// An oversized chunk has been reported already: say it once, not per packet.
     warned_oversize: AtomicBool,
+    /// The `faces` property: each frame's faces go with its first and last packet.
+    send_faces: AtomicBool,
 }
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -33,7 +36,36 @@ impl ObjectSubclass for RtpPixeldiffPay {
     type ParentType = gst_rtp::RTPBasePayload;
 }
 
-impl ObjectImpl for RtpPixeldiffPay {}
+impl ObjectImpl for RtpPixeldiffPay {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![glib::ParamSpecBoolean::builder("faces")
+                .nick("Faces")
+                .blurb("Send each frame's faces (faceroi's face ROI meta: count, ids, boxes) inside the payload of its first and last packet, so the receiver can count them; off: none are sent (not even a count of 0)")
+                .default_value(false)
+                .mutable_playing()
+                .build()]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        match pspec.name() {
+            "faces" => self.send_faces.store(
+                value.get().expect("type checked upstream"),
+                Ordering::Relaxed,
+            ),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        match pspec.name() {
+            "faces" => self.send_faces.load(Ordering::Relaxed).to_value(),
+            _ => unimplemented!(),
+        }
+    }
+}
 
 impl GstObjectImpl for RtpPixeldiffPay {}
 
@@ -106,20 +138,32 @@ impl RTPBasePayloadImpl for RtpPixeldiffPay {
         }
         drop(map);
 
+        // Robust to the loss of any one packet of a frame of two or more: both ends carry them.
+        let faces = self.send_faces.load(Ordering::Relaxed).then(|| {
+            video_glue::roi::wire::Faces::new(&video_glue::roi::wire_faces(&buffer)).to_bytes()
+        });
         let mtu = obj.mtu();
         let mut list = gst::BufferList::new_sized(chunks.len());
         let last = chunks.len().saturating_sub(1);
         for (i, &(offset, len)) in chunks.iter().enumerate() {
-            if gst_rtp::calc_packet_len(len as u32, 0, 0) > mtu
+            let faces = faces.as_ref().filter(|_| i == 0 || i == last);
+            let len_with_faces = len + faces.map_or(0, Vec::len);
+            if gst_rtp::calc_packet_len(len_with_faces as u32, 0, 0) > mtu
                 && !self.warned_oversize.swap(true, Ordering::Relaxed)
             {
                 gst::element_imp_warning!(
                     self,
                     gst::StreamError::Encode,
-                    ("A {}-byte chunk does not fit the {}-byte MTU", len, mtu),
+                    (
+                        "A {}-byte payload does not fit the {}-byte MTU",
+                        len_with_faces,
+                        mtu
+                    ),
                     [
                         "set pixeldiffenc's mtu to at most {} so packets are not fragmented",
-                        mtu - 12
+                        (mtu as usize).saturating_sub(
+                            12 + faces.map_or(0, |_| video_glue::roi::wire::MAX_LEN)
+                        )
                     ]
                 );
             }
@@ -137,6 +181,9 @@ impl RTPBasePayloadImpl for RtpPixeldiffPay {
                 .copy_region(gst::BufferCopyFlags::MEMORY, offset..offset + len)
                 .map_err(|_| gst::FlowError::Error)?;
             packet.append(payload);
+            if let Some(faces) = faces {
+                packet.append(gst::Buffer::from_slice(faces.clone()));
+            }
             list.get_mut().expect("fresh list").add(packet);
         }
         gst::trace!(

@@ -1,0 +1,150 @@
+// Copyright (C) 2026 pixelmeet developers
+// SPDX-License-Identifier: MPL-2.0
+
+//! End-to-end encryption through a media server (`session_keys::e2e`, SFrame), wired into a
+//! bin: the sender seals every RTP payload as it leaves the payloader, the receiver opens it
+//! before the depayloader. The RTP header stays in clear, so the server routes packets it
+//! cannot read; a payload that does not open (another meeting key, altered, a replay, a
+//! recording older than the window) is dropped. Refusals are posted as a `pixelmeet-e2e`
+//! element message with the reason and how many were refused for it, at most once a second.
+
+use gst::glib;
+use gst::prelude::*;
+use session_keys::e2e::{E2eRefusal, Opener, Sealer};
+use session_keys::MeetingKey;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// The meeting key, read once for a bin.
+pub fn meeting_key(path: &Path) -> Result<MeetingKey, glib::BoolError> {
+    MeetingKey::read(path).map_err(|e| glib::bool_error!("{e}"))
+}
+
+/// Seals every RTP packet leaving `pad` (a payloader's src) with a sealer of its own.
+pub fn seal_on(pad: &gst::Pad, meeting: &MeetingKey) -> Result<(), glib::BoolError> {
+    let sealer = Mutex::new(
+        Sealer::new(meeting, session_keys::now_ms()).map_err(|e| glib::bool_error!("{e}"))?,
+    );
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        move |_, info| {
+            let mut sealer = sealer.lock().unwrap();
+            let now = session_keys::now_ms();
+            let mut seal = |b: &gst::BufferRef| rewrite(b, |p| sealer.seal(p, now).ok());
+            match &mut info.data {
+                Some(gst::PadProbeData::Buffer(b)) => match seal(b) {
+                    Some(sealed) => *b = sealed,
+                    None => return gst::PadProbeReturn::Drop,
+                },
+                Some(gst::PadProbeData::BufferList(list)) => {
+                    let mut sealed = gst::BufferList::new_sized(list.len());
+                    for b in list.iter().filter_map(&mut seal) {
+                        sealed.get_mut().expect("fresh list").add(b);
+                    }
+                    *list = sealed;
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    Ok(())
+}
+
+/// What a bin's receivers opened and refused: one opener for the bin, so a key id is derived
+/// once whatever stream it comes on.
+pub struct Receiving {
+    opener: Mutex<Opener>,
+    bin: glib::WeakRef<gst::Bin>,
+    /// Per reason: refused in all, and when it was last posted (ms).
+    refusals: Mutex<HashMap<E2eRefusal, (u64, u64)>>,
+}
+
+impl Receiving {
+    pub fn new(meeting: &MeetingKey, window_seconds: u32, bin: &gst::Bin) -> Arc<Self> {
+        Arc::new(Self {
+            opener: Mutex::new(Opener::new(meeting, u64::from(window_seconds) * 1000)),
+            bin: bin.downgrade(),
+            refusals: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Opens every RTP packet reaching `pad` (a depayloader's sink); refused ones are dropped.
+    pub fn open_on(self: &Arc<Self>, pad: &gst::Pad) {
+        let this = self.clone();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, info| {
+                let now = session_keys::now_ms();
+                let mut open = |b: &gst::BufferRef| {
+                    rewrite(b, |p| {
+                        let opened = this.opener.lock().unwrap().open(p, now);
+                        opened.map_err(|why| this.refused(why, now)).ok()
+                    })
+                };
+                match &mut info.data {
+                    Some(gst::PadProbeData::Buffer(b)) => match open(b) {
+                        Some(opened) => *b = opened,
+                        None => return gst::PadProbeReturn::Drop,
+                    },
+                    Some(gst::PadProbeData::BufferList(list)) => {
+                        let mut opened = gst::BufferList::new_sized(list.len());
+                        for b in list.iter().filter_map(&mut open) {
+                            opened.get_mut().expect("fresh list").add(b);
+                        }
+                        *list = opened;
+                    }
+                    _ => {}
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+    }
+
+    fn refused(&self, why: E2eRefusal, now: u64) {
+        let post = {
+            let mut refusals = self.refusals.lock().unwrap();
+            let (count, posted) = refusals.entry(why).or_insert((0, 0));
+            *count += 1;
+            let due = now.saturating_sub(*posted) >= 1000;
+            if due {
+                *posted = now;
+            }
+            due.then_some(*count)
+        };
+        if let (Some(count), Some(bin)) = (post, self.bin.upgrade()) {
+            let s = gst::Structure::builder("pixelmeet-e2e")
+                .field("verdict", "refused")
+                .field("reason", why.as_str())
+                .field("count", count)
+                .build();
+            let _ = bin.post_message(gst::message::Element::builder(s).src(&bin).build());
+        }
+    }
+}
+
+/// `packet` (RTP) with its payload replaced by `change(payload)`, the header as it was but
+/// without padding; `None` when it is not RTP or `change` refuses.
+fn rewrite(
+    packet: &gst::BufferRef,
+    change: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+) -> Option<gst::Buffer> {
+    let rtp = gst_rtp::RTPBuffer::from_buffer_readable(packet).ok()?;
+    let payload = change(rtp.payload().ok()?)?;
+    let header_len = gst_rtp::calc_header_len(rtp.csrc_count()) as usize
+        + rtp
+            .extension_bytes()
+            .map_or(0, |(_, bytes)| 4 + bytes.len());
+    drop(rtp);
+    let mut out = packet
+        .copy_region(gst::BufferCopyFlags::all(), 0..header_len)
+        .ok()?;
+    {
+        let out = out.get_mut().expect("fresh buffer");
+        out.append_memory(gst::Memory::from_mut_slice(payload));
+        let mut rtp = gst_rtp::RTPBuffer::from_buffer_writable(out).ok()?;
+        rtp.set_padding(false);
+    }
+    Some(out)
+}
