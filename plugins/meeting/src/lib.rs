@@ -17,6 +17,7 @@ mod pixelmeetrecv;
 mod pixelmeetsend;
 mod server;
 mod ssrc_gate;
+mod tile;
 
 pub use graph::{AUDIO_PAYLOAD_TYPE, DEFAULT_PORT, DEFAULT_REPORT_PORT};
 

@@ -254,7 +254,8 @@ fn faces_are_counted_on_each_receiver() {
     tx.set_state(gst::State::Playing).unwrap();
     let rx = pixelmeet_testkit::launch_playing(&format!(
         "pixelmeetrecv name=rx server={} room=faces participant=carol subscriber=alice port=27600 \
-         audio=false rx.video_src ! appsink name=sink sync=false max-buffers=4 drop=true",
+         audio=false label=carol draw-faces=true rx.video_src ! appsink name=sink sync=false \
+         max-buffers=4 drop=true",
         server.ng
     ));
     let sink = rx
@@ -291,6 +292,16 @@ fn faces_are_counted_on_each_receiver() {
         .filter_map(|s| s.get::<u32>("count").ok())
         .collect();
     assert_eq!(counts.last(), Some(&2), "faceroi messages: {counts:?}");
+    // The tile's label names the participant and says how many are in view.
+    let label = rx
+        .by_name("rx")
+        .unwrap()
+        .dynamic_cast::<gst::ChildProxy>()
+        .unwrap()
+        .child_by_name("label")
+        .unwrap();
+    assert_eq!(label.property::<String>("text"), "carol · 2 faces");
+    assert!(!label.property::<bool>("silent"));
     stop(&rx);
     tx.set_state(gst::State::Null).unwrap();
 }

@@ -10,6 +10,8 @@ use crate::e2e;
 use crate::graph::{self, Shared, Tail};
 use crate::key::Keys;
 use crate::server;
+use crate::tile;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -30,6 +32,7 @@ struct Settings {
     audio: bool,
     participant: String,
     subscriber: String,
+    label: String,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             audio: true,
             participant: String::new(),
             subscriber: String::new(),
+            label: String::new(),
         }
     }
 }
@@ -53,6 +57,7 @@ struct Children {
     funnel: gst::Element,
     depayloader: gst::Element,
     decoder: gst::Element,
+    overlay: gst::Element,
     audio_depayloader: gst::Element,
     audio_decoder: gst::Element,
     level: gst::Element,
@@ -70,6 +75,7 @@ impl Children {
             funnel: graph::make("funnel", "funnel")?,
             depayloader: graph::make("rtppixeldiffdepay", "rtppixeldiffdepay")?,
             decoder: graph::make("pixeldiffdec", "pixeldiffdec")?,
+            overlay: tile::overlay()?,
             audio_depayloader: graph::make("rtpopusdepay", "rtpopusdepay")?,
             audio_decoder,
             level,
@@ -86,6 +92,10 @@ pub struct PixelmeetRecv {
     /// With `server`: what to subscribe to, and the subscription while the bin runs.
     subscriber: server::Held<server::Subscriber>,
     subscription: server::Held<server::Subscription>,
+    /// `draw-faces`, read by the decoder's probe.
+    draw_faces: Arc<AtomicBool>,
+    /// The face count the sender's faces last said, for the label.
+    faces: Mutex<Option<u32>>,
     assembled: Mutex<bool>,
 }
 
@@ -130,6 +140,17 @@ impl ObjectImpl for PixelmeetRecv {
                     .blurb("With server: this participant's name, which the subscription is named after (SUBSCRIBER>PARTICIPANT); empty: a random one")
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("label")
+                    .nick("Label")
+                    .blurb("Text shown at the top left of the picture, with the number of faces in view once the sender's faces arrive (a gallery tile); empty: none")
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("draw-faces")
+                    .nick("Draw faces")
+                    .blurb("Draw a box around each face the sender found (its faces travel with the video)")
+                    .default_value(false)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecBoolean::builder("audio")
                     .nick("Audio")
                     .blurb("Listen for audio on port+2 and +3")
@@ -168,6 +189,14 @@ impl ObjectImpl for PixelmeetRecv {
             "audio" => s.audio = value.get().expect("type checked upstream"),
             "participant" => s.participant = graph::string(value),
             "subscriber" => s.subscriber = graph::string(value),
+            "label" => {
+                s.label = graph::string(value);
+                self.relabel(&s.label);
+            }
+            "draw-faces" => self.draw_faces.store(
+                value.get().expect("type checked upstream"),
+                Ordering::Relaxed,
+            ),
             _ => unimplemented!(),
         }
     }
@@ -187,6 +216,8 @@ impl ObjectImpl for PixelmeetRecv {
             "audio" => s.audio.to_value(),
             "participant" => graph::optional(&s.participant),
             "subscriber" => graph::optional(&s.subscriber),
+            "label" => graph::optional(&s.label),
+            "draw-faces" => self.draw_faces.load(Ordering::Relaxed).to_value(),
             _ => unimplemented!(),
         }
     }
@@ -201,15 +232,21 @@ impl ObjectImpl for PixelmeetRecv {
                 &c.funnel,
                 &c.depayloader,
                 &c.decoder,
+                &c.overlay,
                 &c.audio_depayloader,
                 &c.audio_decoder,
                 &c.level,
             ])
             .expect("fresh children");
-            gst::Element::link_many([&c.funnel, &c.depayloader, &c.decoder]).expect("video chain");
+            gst::Element::link_many([&c.funnel, &c.depayloader, &c.decoder, &c.overlay])
+                .expect("video chain");
+            tile::draw_faces_on(
+                &c.decoder.static_pad("src").expect("decoder src"),
+                self.draw_faces.clone(),
+            );
             gst::Element::link_many([&c.audio_depayloader, &c.audio_decoder, &c.level])
                 .expect("audio chain");
-            (c.decoder.static_pad("src"), c.level.static_pad("src"))
+            (c.overlay.static_pad("src"), c.level.static_pad("src"))
         });
         *self.children.lock().unwrap() = Some(children);
         for (i, name) in ["video_src", "audio_src"].into_iter().enumerate() {
@@ -294,11 +331,29 @@ impl ElementImpl for PixelmeetRecv {
 
 impl BinImpl for PixelmeetRecv {
     fn handle_message(&self, message: gst::Message) {
+        if let gst::MessageView::Element(e) = message.view() {
+            if let Some(count) = e
+                .structure()
+                .filter(|s| s.name() == "faceroi")
+                .and_then(|s| s.get::<u32>("count").ok())
+            {
+                *self.faces.lock().unwrap() = Some(count);
+                let label = self.settings.lock().unwrap().label.clone();
+                self.relabel(&label);
+            }
+        }
         self.parent_handle_message(graph::from_bin(self.obj().upcast_ref(), message))
     }
 }
 
 impl PixelmeetRecv {
+    /// Shows `label` with the face count last heard.
+    fn relabel(&self, label: &str) {
+        if let Some(Ok(c)) = self.children.lock().unwrap().as_ref() {
+            tile::show_label(&c.overlay, label, *self.faces.lock().unwrap());
+        }
+    }
+
     /// Links the graph the settings describe; once, at the first READY.
     fn assemble(&self) -> Result<(), glib::BoolError> {
         let s = self.settings.lock().unwrap().clone();
