@@ -7,7 +7,9 @@
 # video RTP on L+10k, video RTCP on L+10k+1, audio RTP on L+10k+2, audio RTCP on L+10k+3, and as
 # a sender (slot s) it takes the receivers' reports on L+10s+4 (video) and L+10s+5 (audio).
 # Point to point (send/receive/call), everyone is slot 0. Through a relay, slot k sends to the
-# relay's port R+10k and the relay forwards to every other participant's L+10k.
+# relay's port R+10k and the relay forwards to every other participant's L+10k. Through a
+# media server (--server), slot k publishes as participant-k and each participant subscribes
+# to every other slot, received on L+10k as above; the server chooses its own ports.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
@@ -42,6 +44,8 @@ multicast=""
 ttl=1
 iface=${PIXELMEET_IFACE:-}
 relay=""
+server=${PIXELMEET_SERVER:-}
+room=${PIXELMEET_ROOM:-pixelmeet}
 verbose=0
 netsim=""
 owner_only=0
@@ -75,9 +79,13 @@ Network:
   --multicast GROUP   everyone sends to and hears GROUP (e.g. 239.255.42.1); with --slot, --ttl N,
                       --iface IF (network interface; lo for a meeting on one machine)
   --relay H:P         go through a pixelmeet relay at H:P; with --slot K (0..N-1) --participants N
+  --server H:P        meet through the media server rtpengine, its ng control socket at H:P (start
+                      one here with pipelines/media-server); with --slot K --participants N and
+                      --room NAME (default pixelmeet): slot K is participant-K in the room
 Privacy:
   --key-file F        SRTP with fresh keys per session, announced under the meeting key in F
-                      (every participant needs the same file; mode 0600)
+                      (every participant needs the same file; mode 0600); with --server the
+                      media is encrypted end to end instead (SFrame): the server cannot read it
   --make-key F        write a new random key to F (mode 0600) and exit
 Other:
   --no-audio          video only                         --seconds N    stop after N seconds
@@ -86,7 +94,7 @@ Other:
                       or "max-kbps=300 max-bucket-size=30"
 Environment: DEVICE=/dev/videoN (camera; default /dev/video0 if present, else a test source),
 PIXELMEET_HOST/PORT/LISTEN/SIZE/FPS/QUALITY/
-BITRATE/LATENCY/KEY_FILE as defaults for the flags, GST_DEBUG as usual.
+BITRATE/LATENCY/KEY_FILE/SERVER/ROOM as defaults for the flags, GST_DEBUG as usual.
 USAGE
 }
 
@@ -118,6 +126,8 @@ parse_options() {
       --ttl) ttl=$2; shift ;;
       --iface) iface=$2; shift ;;
       --relay) relay=$2; shift ;;
+      --server) server=$2; shift ;;
+      --room) room=$2; shift ;;
       --verbose) verbose=1 ;;
       --netsim) netsim=$2; shift ;;
       --owner-only) owner_only=1 ;;
@@ -155,6 +165,13 @@ parse_options() {
     host_name --relay "${relay%:*}"
     whole --relay "${relay##*:}" 1 65535
   fi
+  if [ -n "$server" ]; then
+    [[ $server == *:* ]] || die "--server wants HOST:PORT (rtpengine's ng socket), not '$server'"
+    host_name --server "${server%:*}"
+    whole --server "${server##*:}" 1 65535
+    [ -z "$relay$multicast" ] || die "--server goes without --relay and --multicast"
+  fi
+  [[ $room =~ ^[A-Za-z0-9_.-]{1,64}$ ]] || die "--room wants a name of letters, digits, _ . and -, not '$room'"
   if [ -n "$multicast" ]; then
     [[ $multicast =~ ^2(2[4-9]|3[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$ || $multicast =~ ^[fF][fF][0-9A-Fa-f:]+$ ]] ||
       die "--multicast wants a multicast group (224.0.0.0 to 239.255.255.255, or ff..::), not '$multicast'"
@@ -224,7 +241,7 @@ prepare() {
   need udpsrc gstreamer1.0-plugins-good
   need compositor gstreamer1.0-plugins-base
   if [ "$audio" -eq 1 ]; then need opusenc gstreamer1.0-plugins-base; fi
-  if [ -n "$key_file" ]; then need srtpenc gstreamer1.0-plugins-bad; fi
+  if [ -n "$key_file" ] && [ -z "$server" ]; then need srtpenc gstreamer1.0-plugins-bad; fi
   if [ -n "$share_camera$camera_shm" ]; then need shmsink gstreamer1.0-plugins-bad; fi
   load_key
 }
@@ -265,6 +282,18 @@ multicast_props() {
 # Through a relay a sender hears many receivers, so it cannot answer every challenge: keys are
 # taken inside a time window instead (see README, Security).
 key_prop() { if [ -n "$key_file" ]; then echo "key-file=\"$key_file\"${relay:+ key-freshness=window}"; fi; }
+# Through a media server: the room, and this participant's name in it.
+server_props() { if [ -n "$server" ]; then echo "server=$server room=$room"; fi; }
+# Where our media goes, for the launchers' first line.
+destination() {
+  if [ -n "$server" ]; then echo "media server $server, room $room, as participant-$slot"
+  else echo "$dest_host:$dest_base"; fi
+}
+# How the media is protected, for the launchers' first line.
+privacy() {
+  if [ -z "$key_file" ]; then return; fi
+  if [ -n "$server" ]; then echo ", end-to-end encrypted (SFrame)"; else echo ", SRTP"; fi
+}
 flag() { if [ "$1" -eq 1 ]; then echo true; else echo false; fi; }
 
 raw_kbps() { echo $((width * height * 3 / 2 * 8 * fps / 1000)); }
@@ -329,6 +358,7 @@ sender() { # dest-host dest-base
   check_free "$fb"
   [ "$audio" -eq 0 ] || check_free $((fb + 1))
   echo "$(video_source) ! pixelmeetsend name=tx host=$h port=$b report-port=$fb rtx=$(flag "$rtx") $(multicast_props) $(key_prop)"
+  if [ -n "$server" ]; then echo "  $(server_props) participant=participant-$slot"; fi
   echo "  ${netsim:+network-simulation=\"$netsim\"} $(sender_children)"
   if [ "$audio" -eq 1 ]; then echo "$(audio_source) ! tx.audio_sink"; fi
 }
@@ -350,12 +380,14 @@ sender_children() {
 
 # Receiver of remote slot $k on $listen+10k: the pixelmeetrecv bin "rxK"; reports go to
 # report-host:report-port. Video ends in "$video_out", audio in "$audio_out".
-receiver() { # k report-host report-port video-out audio-out
-  local k=$1 rh=$2 rp=$3 vout=$4 aout=$5 b=$((listen + 10 * $1)) r="rx$1"
+receiver() { # k report-host report-port video-out audio-out [label]
+  local k=$1 rh=$2 rp=$3 vout=$4 aout=$5 b=$((listen + 10 * $1)) r="rx$1" label=${6:-}
   check_free "$b" $((b + 1))
   [ "$audio" -eq 0 ] || check_free $((b + 2)) $((b + 3))
   echo "pixelmeetrecv name=$r port=$b report-host=$rh report-port=$rp latency=$latency rtx=$(flag "$rtx")" \
     "audio=$(flag "$audio") ${multicast:+address=$multicast} $(multicast_props) $(key_prop)"
+  if [ -n "$server" ]; then echo "  $(server_props) participant=participant-$k subscriber=participant-$slot"; fi
+  if [ -n "$label" ]; then echo "  label=\"$label\" draw-faces=true"; fi
   echo "$r.video_src ! $vout"
   if [ "$audio" -eq 1 ]; then echo "$r.audio_src ! $aout"; fi
 }
@@ -385,7 +417,10 @@ run_pipeline() { # description
 # Where slot k's media goes and where reports about it go, by mode. Sets dest_host, dest_base
 # (our own stream) and report_host, report_base_k (for remote slot k: its +4/+5 ports).
 route() {
-  if [ -n "$relay" ]; then
+  if [ -n "$server" ]; then
+    # The server says where media and reports go; these are unused.
+    dest_host=127.0.0.1 dest_base=$port report_host=127.0.0.1 report_port_base=$port
+  elif [ -n "$relay" ]; then
     local rh=${relay%:*} rp=${relay##*:}
     [[ $rp =~ ^[0-9]+$ ]] || die "--relay wants HOST:PORT"
     dest_host=$rh dest_base=$((rp + 10 * slot)) report_host=$rh report_port_base=$rp
@@ -401,7 +436,7 @@ route() {
 receivers() {
   local vsink asink others=() k
   vsink=$(video_sink) asink=$(audio_sink)
-  if [ -z "$relay$multicast" ]; then
+  if [ -z "$relay$multicast$server" ]; then
     others=(0)
   else
     for ((k = 0; k < participants; k++)); do [ "$k" -eq "$slot" ] || others+=("$k"); done
@@ -412,7 +447,8 @@ receivers() {
   local aout="audioconvert ! audioresample ! $asink"
   [ ${#others[@]} -le 1 ] || aout="audioconvert ! audioresample ! mix."
   if [ ${#others[@]} -le 1 ]; then
-    receiver "${others[0]}" "$report_host" $((report_port_base + 10 * others[0] + 4)) "$vsink" "$aout"
+    receiver "${others[0]}" "$report_host" $((report_port_base + 10 * others[0] + 4)) "$vsink" "$aout" \
+      "${server:+participant ${others[0]}}"
     return
   fi
   local cols=1 n=${#others[@]}
@@ -426,7 +462,7 @@ receivers() {
   i=0
   for k in "${others[@]}"; do
     receiver "$k" "$report_host" $((report_port_base + 10 * k + 4)) \
-      "videoconvert ! videoscale ! video/x-raw,width=$tw,height=$th ! textoverlay text=\"participant $k\" valignment=top halignment=left font-desc=\"Sans 12\" ! queue ! grid.sink_$i" "$aout"
+      "videoconvert ! videoscale ! video/x-raw,width=$tw,height=$th ! queue ! grid.sink_$i" "$aout" "participant $k"
     i=$((i + 1))
   done
 }

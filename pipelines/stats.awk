@@ -62,6 +62,24 @@ verbose == 1 { print; fflush() }
   print "pixelmeet: a key announcement is older than the key window: a replay, or this clock and the sender's disagree" > "/dev/stderr"
   fflush("/dev/stderr"); stale_said = 1
 }
+# End-to-end encrypted media (through a media server) that another meeting key sealed.
+/pixelmeet-e2e, verdict=\(string\)refused, reason=\(string\)forged/ && !e2e_said {
+  print "pixelmeet: the media does not decrypt: the other side uses a different key file; nothing is shown" > "/dev/stderr"
+  fflush("/dev/stderr"); e2e_said = 1
+}
+/pixelmeet-e2e, verdict=\(string\)refused, reason=\(string\)stale/ && !e2e_stale_said {
+  print "pixelmeet: end-to-end keys older than the key window: a replay, or this clock and the sender's disagree" > "/dev/stderr"
+  fflush("/dev/stderr"); e2e_stale_said = 1
+}
+# The media server: each subscription, and why one waits (the other participant not there yet).
+/pixelmeet-server, state=\(string\)(published|subscribed|left)/ {
+  s = source(); m = $0; sub(/.*state=\(string\)/, "", m); sub(/[,;].*/, "", m)
+  printf "pixelmeet: %s %s\n", s, m > "/dev/stderr"; fflush("/dev/stderr")
+}
+/pixelmeet-server, state=\(string\)waiting/ {
+  s = source(); m = $0; sub(/.*reason=\(string\)/, "", m); sub(/;$/, "", m); gsub(/\\/, "", m)
+  printf "pixelmeet: %s waits: %s\n", s, m > "/dev/stderr"; fflush("/dev/stderr")
+}
 verbose != 1 && /^(ERROR|WARNING)/ {
   print > "/dev/stderr"
   if (/Could not get\/set settings|bind/) print "pixelmeet: a UDP port is busy or not allowed; choose another --listen/--port" > "/dev/stderr"

@@ -5,12 +5,19 @@
 # development files and plugin sets, and a Rust toolchain. Safe to run again.
 set -euo pipefail
 
+# PIXELMEET_MEDIA_SERVER=1: also rtpengine (Debian's rtpengine-daemon), the media server that
+# meetings through --server use; the tests and pipelines/media-server start their own instance
+# on their own ports (the system daemon the package may start is left as it is).
 packages=(
   pkg-config build-essential
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 )
+
+if [ -n "${PIXELMEET_MEDIA_SERVER:-}" ] && ! command -v rtpengine >/dev/null 2>&1; then
+  packages+=(rtpengine-daemon)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

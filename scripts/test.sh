@@ -6,7 +6,8 @@
 # demo, and all tests (examples included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
+# rtpengine too: the tests of meetings through a media server start it.
+PIXELMEET_MEDIA_SERVER=1 source scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
 cargo fmt --all -- --check

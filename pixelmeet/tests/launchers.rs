@@ -258,13 +258,58 @@ fn through_a_relay(first_listen: u16, relay_port: u16, key_file: Option<&str>) {
     );
     std::thread::sleep(std::time::Duration::from_millis(500));
     let relay_address = format!("127.0.0.1:{relay_port}");
+    three_participants(first_listen, &["--relay", &relay_address], key_file);
+    output(relay);
+}
+
+#[test]
+fn three_participants_through_rtpengine_with_end_to_end_encryption() {
+    if media_server::local::binary().is_none() {
+        eprintln!("skipped: {}", media_server::local::INSTALL_HINT);
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pixelmeet-server-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("meeting.key");
+    output(launcher("send", &["--make-key", key.to_str().unwrap()]));
+    let server = launcher(
+        "media-server",
+        &[
+            "--ng-port",
+            "23230",
+            "--ports",
+            "31000-31399",
+            "--seconds",
+            "12",
+        ],
+    );
+    // The participants publish as they start: wait until the server answers.
+    let room = media_server::Room::new("127.0.0.1:23230", "ready").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while room.ping().is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the media server never answered"
+        );
+    }
+    three_participants(
+        23400,
+        &["--server", "127.0.0.1:23230"],
+        Some(key.to_str().unwrap()),
+    );
+    let said = output(server);
+    assert!(said.contains("ng 127.0.0.1:23230"), "{said}");
+}
+
+/// Three participants listening on `first_listen` + 100k meet through `via` (a relay's or a
+/// media server's options): each shows the two others and not itself.
+fn three_participants(first_listen: u16, via: &[&str], key_file: Option<&str>) {
     let people: Vec<Child> = (0..3)
         .map(|k| {
             let listen = (first_listen + 100 * k).to_string();
             let slot = k.to_string();
-            let mut args = vec![
-                "--relay",
-                &relay_address,
+            let mut args = via.to_vec();
+            args.extend([
                 "--slot",
                 &slot,
                 "--participants",
@@ -273,7 +318,7 @@ fn through_a_relay(first_listen: u16, relay_port: u16, key_file: Option<&str>) {
                 &listen,
                 "--seconds",
                 "7",
-            ];
+            ]);
             if let Some(key) = key_file {
                 args.extend(["--key-file", key]);
             }
@@ -281,7 +326,6 @@ fn through_a_relay(first_listen: u16, relay_port: u16, key_file: Option<&str>) {
         })
         .collect();
     let texts: Vec<String> = people.into_iter().map(output).collect();
-    output(relay);
     for (k, text) in texts.iter().enumerate() {
         for other in (0..3).filter(|&o| o != k) {
             assert_live(text, &format!("rx{other}"));

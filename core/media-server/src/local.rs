@@ -45,10 +45,19 @@ impl LocalServer {
     /// Starts rtpengine on 127.0.0.1 with an ng port and `count` media ports that were free, and
     /// waits until it answers a ping (at most 10 s). Its log goes to `log`.
     pub fn start(count: u16, log: PathBuf) -> Result<Self, String> {
-        let binary = binary().ok_or_else(|| INSTALL_HINT.to_string())?;
         let ng_port = free_udp_port()?;
         let first = free_range(count)?;
-        let ports = (first, first + count - 1);
+        Self::start_on(ng_port, (first, first + count - 1), log)
+    }
+
+    /// Starts rtpengine with its ng socket on 127.0.0.1:`ng_port` and media on `ports`.
+    pub fn start_on(ng_port: u16, ports: (u16, u16), log: PathBuf) -> Result<Self, String> {
+        let binary = binary().ok_or_else(|| INSTALL_HINT.to_string())?;
+        if UdpSocket::bind(("127.0.0.1", ng_port)).is_err() {
+            return Err(format!(
+                "UDP port {ng_port} is busy: choose another --ng-port"
+            ));
+        }
         let out = std::fs::File::create(&log)
             .map_err(|e| format!("cannot write {}: {e}", log.display()))?;
         let child = Command::new(&binary)
@@ -95,6 +104,26 @@ impl LocalServer {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Its CPU time so far (user and system, all threads), from /proc.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
+        // Fields after the command name, which ends at the last ')': utime and stime are 14 and 15.
+        let fields: Vec<&str> = stat
+            .get(stat.rfind(')')? + 2..)?
+            .split_whitespace()
+            .collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Some(Duration::from_millis(ticks * 1000 / hz))
     }
 }
 

@@ -334,7 +334,7 @@ impl Subscriber {
                     }
                     Err(e) => {
                         self.subscribed.store(false, Ordering::Relaxed);
-                        let reason = e.to_string();
+                        let reason = format!("{} is not in the room yet? {e}", self.publisher);
                         if reason != last_reason {
                             if let Some(bin) = self.bin.upgrade() {
                                 post(&bin, "waiting", Some(&reason));
