@@ -13,6 +13,7 @@ pub mod owner_scene;
 pub mod plot;
 pub mod rd;
 pub mod regions;
+pub mod stamp;
 pub mod table;
 pub mod y4m;
 
