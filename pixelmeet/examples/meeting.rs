@@ -105,6 +105,13 @@ struct Options {
     /// Write the per-second stats as CSV to this file.
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Meet through the media server rtpengine, its ng control socket at HOST:PORT
+    /// (pipelines/media-server starts one): alice and bob publish and subscribe in --room.
+    #[arg(long)]
+    server: Option<String>,
+    /// The room on the media server.
+    #[arg(long, default_value = "pixelmeet")]
+    room: String,
     /// Draw the bandwidth over time as SVG to this file.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -221,6 +228,11 @@ fn participant(
     if opts.background != "none" {
         child("bgreplace")?.set_property_from_str("background", &opts.background);
     }
+    if let Some(server) = &opts.server {
+        send.set_property("server", server);
+        send.set_property("room", &opts.room);
+        send.set_property("participant", name);
+    }
     let raw = video_source(&pipeline, &source, opts, name == "bob")?;
     pipeline.add(&send)?;
     raw.link(&send)?;
@@ -229,6 +241,15 @@ fn participant(
     recv.set_property("port", u32::from(listen_port));
     recv.set_property("report-port", u32::from(peer_port + REPORT_OFFSET));
     recv.set_property("audio", !opts.no_audio);
+    // The picture names whom it shows and how many faces are in view, faces boxed.
+    recv.set_property("label", peer);
+    recv.set_property("draw-faces", true);
+    if let Some(server) = &opts.server {
+        recv.set_property("server", server);
+        recv.set_property("room", &opts.room);
+        recv.set_property("participant", peer);
+        recv.set_property("subscriber", name);
+    }
     let convert = make("videoconvert")?;
     let show = video_sink(opts.headless)?;
     pipeline.add(&recv)?;

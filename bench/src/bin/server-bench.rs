@@ -21,7 +21,7 @@ const USAGE: &str = "usage: server-bench [--participants N] [--seconds S]\n\
     A meeting of N participants (default 6) through rtpengine, rtpengine with end-to-end \
     encryption and pixelmeet-relay, measured over S seconds each (default 10) after 3 s to \
     settle; needs rtpengine (apt-get install rtpengine-daemon) and the release build of \
-    pixelmeet-relay. Ports 41000-49999 on 127.0.0.1.";
+    pixelmeet-relay. Ports 21000-24999 on 127.0.0.1.";
 
 const WIDTH: usize = 320;
 const HEIGHT: usize = 240;
@@ -73,8 +73,14 @@ struct Seen {
 
 /// How participants reach each other.
 enum Route<'a> {
-    Server { ng: &'a str, key: Option<&'a str> },
-    Relay { port: u16 },
+    Server {
+        ng: &'a str,
+        room: &'a str,
+        key: Option<&'a str>,
+    },
+    Relay {
+        port: u16,
+    },
 }
 
 /// Participant `k`'s sender: the ball with its frame number drawn in, captured times noted.
@@ -85,8 +91,8 @@ fn sender(
     captured: &Captured,
 ) -> Result<gst::Pipeline, Error> {
     let via = match route {
-        Route::Server { ng, key } => format!(
-            "server={ng} room=bench participant=p{k} {}",
+        Route::Server { ng, room, key } => format!(
+            "server={ng} room={room} participant=p{k} {}",
             key.map(|k| format!("key-file={k}")).unwrap_or_default()
         ),
         Route::Relay { port } => format!("host=127.0.0.1 port={}", port + 10 * k as u16),
@@ -111,7 +117,7 @@ fn sender(
         }
         gst::PadProbeReturn::Ok
     });
-    p.set_state(gst::State::Playing)?;
+    playing(&p)?;
     Ok(p)
 }
 
@@ -126,8 +132,8 @@ fn receiver(
 ) -> Result<gst::Pipeline, Error> {
     let port = listen + 10 * j as u16;
     let via = match route {
-        Route::Server { ng, key } => format!(
-            "server={ng} room=bench participant=p{j} subscriber=p{k} {}",
+        Route::Server { ng, room, key } => format!(
+            "server={ng} room={room} participant=p{j} subscriber=p{k} {}",
             key.map(|k| format!("key-file={k}")).unwrap_or_default()
         ),
         Route::Relay { port: relay } => {
@@ -171,7 +177,7 @@ fn receiver(
             })
             .build(),
     );
-    p.set_state(gst::State::Playing)?;
+    playing(&p)?;
     Ok(p)
 }
 
@@ -247,7 +253,7 @@ fn meeting(o: &Options, route: &Route, base: u16, server_pid: u32) -> Result<Vec
 fn sender_cpu(ng: &str, key: Option<&str>, frames: u32) -> Result<(f64, u64), Error> {
     let p = pixelmeet_testkit::launch(&format!(
         "videotestsrc num-buffers={frames} pattern=ball ! video/x-raw,format=I420,width={WIDTH},height={HEIGHT},framerate={FPS}/1 \
-         ! pixelmeetsend server={ng} room=cost participant=p{} report-port=0 find-faces=false replace-background=false {}",
+         ! pixelmeetsend name=tx server={ng} room=cost participant=p{} report-port=0 find-faces=false replace-background=false {}",
         glib_random(),
         key.map(|k| format!("key-file={k}")).unwrap_or_default()
     ))?;
@@ -300,6 +306,32 @@ fn seal_seconds(len: usize) -> Result<f64, Error> {
     Ok((pixelmeet_testkit::process_cpu_time()? - before).as_secs_f64() / n as f64)
 }
 
+/// Sets `p` playing; a failure says why, from the bus.
+fn playing(p: &gst::Pipeline) -> Result<(), Error> {
+    if p.set_state(gst::State::Playing).is_ok() {
+        return Ok(());
+    }
+    let why = p
+        .bus()
+        .and_then(|b| b.pop_filtered(&[gst::MessageType::Error]))
+        .map(|m| match m.view() {
+            gst::MessageView::Error(e) => e.error().to_string(),
+            _ => String::new(),
+        })
+        .unwrap_or_default();
+    Err(format!("a pipeline did not start: {why}").into())
+}
+
+/// The relay process, ended however the bench ends.
+struct Relay(std::process::Child);
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn glib_random() -> u32 {
     gst::glib::random_int()
 }
@@ -312,24 +344,27 @@ fn run(o: &Options) -> Result<(), Error> {
     )?;
     let key = pixelmeet_testkit::meeting::key_file("server-bench", 0o600);
     let key = key.to_str().unwrap();
-    let relay_port = 45000;
+    let relay_port = 23000;
     let relay_bin = pixelmeet_testkit::repository().join("target/release/pixelmeet-relay");
     if !relay_bin.is_file() {
         return Err("build pixelmeet-relay first: cargo build --release -p pixelmeet-relay".into());
     }
-    let relay_listen: u16 = 46000;
+    let relay_listen: u16 = 24000;
     let participants: Vec<String> = (0..o.participants)
         .map(|k| format!("127.0.0.1:{}", relay_listen + 100 * k as u16))
         .collect();
-    let mut relay = std::process::Command::new(&relay_bin)
-        .args([
-            "--participants",
-            &participants.join(","),
-            "--port",
-            &relay_port.to_string(),
-        ])
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
+    let relay = Relay(
+        std::process::Command::new(&relay_bin)
+            .args([
+                "--participants",
+                &participants.join(","),
+                "--port",
+                &relay_port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+    );
     let mut table = Table {
         markdown: true,
         header: [
@@ -354,25 +389,27 @@ fn run(o: &Options) -> Result<(), Error> {
             label("rtpengine"),
             Route::Server {
                 ng: &server.ng,
+                room: "plain",
                 key: None,
             },
-            41000,
+            21000,
             server.pid(),
         ),
         (
             label("rtpengine, end-to-end encrypted"),
             Route::Server {
                 ng: &server.ng,
+                room: "sealed",
                 key: Some(key),
             },
-            42000,
+            22000,
             server.pid(),
         ),
         (
             label("pixelmeet-relay"),
             Route::Relay { port: relay_port },
             relay_listen,
-            relay.id(),
+            relay.0.id(),
         ),
     ];
     for (name, route, base, pid) in &routes {
@@ -381,8 +418,7 @@ fn run(o: &Options) -> Result<(), Error> {
         row.extend(meeting(o, route, *base, *pid)?);
         table.rows.push(row);
     }
-    let _ = relay.kill();
-    let _ = relay.wait();
+    drop(relay);
     println!("{}", table.render());
 
     // SFrame's cost on a sender: CPU of the same 900 frames, plain and sealed, alternately

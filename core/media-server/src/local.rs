@@ -163,21 +163,26 @@ fn free_udp_port() -> Result<u16, String> {
         .map_err(|e| format!("no free UDP port on 127.0.0.1: {e}"))
 }
 
-/// The first of `count` consecutive UDP ports that are free now, from a random start (tests
-/// run in parallel, each with its own server).
+/// Where [`LocalServer::start`] takes its media ports: below the fixed ports of pixelmeet's
+/// tests and benchmarks (20000 and up) and below the system's ephemeral ports (32768 and up),
+/// so nothing else running takes one of them first.
+pub const PORTS: (u16, u16) = (10_000, 20_000);
+
+/// The first of `count` consecutive UDP ports in [`PORTS`] that are free now, from a random
+/// start (tests run in parallel, each with its own server).
 fn free_range(count: u16) -> Result<u16, String> {
     let mut random = [0; 2];
     getrandom::fill(&mut random).map_err(|e| e.to_string())?;
-    let span = 40_000 - 20_000 - count;
-    let mut first = 20_000 + u16::from_be_bytes(random) % span;
+    let span = PORTS.1 - PORTS.0 - count;
+    let mut first = PORTS.0 + u16::from_be_bytes(random) % span;
     for _ in 0..64 {
-        let all_free = (first..first + count)
-            .step_by(1)
-            .all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok());
-        if all_free {
+        if (first..first + count).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok()) {
             return Ok(first);
         }
-        first = 20_000 + (first - 20_000 + 997) % span;
+        first = PORTS.0 + (first - PORTS.0 + 997) % span;
     }
-    Err(format!("no {count} free UDP ports in 20000-40000"))
+    Err(format!(
+        "no {count} free UDP ports in {}-{}",
+        PORTS.0, PORTS.1
+    ))
 }
