@@ -26,30 +26,39 @@ pub fn seal_on(pad: &gst::Pad, meeting: &MeetingKey) -> Result<(), glib::BoolErr
     let sealer = Mutex::new(
         Sealer::new(meeting, session_keys::now_ms()).map_err(|e| glib::bool_error!("{e}"))?,
     );
+    rewrite_each(pad, move |payload| {
+        sealer
+            .lock()
+            .unwrap()
+            .seal(payload, session_keys::now_ms())
+            .ok()
+    });
+    Ok(())
+}
+
+/// Replaces the payload of every RTP packet passing `pad`, alone or in a list, with
+/// `change(payload)`; a packet `change` refuses is dropped.
+fn rewrite_each(pad: &gst::Pad, change: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync + 'static) {
     pad.add_probe(
         gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
         move |_, info| {
-            let mut sealer = sealer.lock().unwrap();
-            let now = session_keys::now_ms();
-            let mut seal = |b: &gst::BufferRef| rewrite(b, |p| sealer.seal(p, now).ok());
             match &mut info.data {
-                Some(gst::PadProbeData::Buffer(b)) => match seal(b) {
-                    Some(sealed) => *b = sealed,
+                Some(gst::PadProbeData::Buffer(b)) => match rewrite(b, &change) {
+                    Some(changed) => *b = changed,
                     None => return gst::PadProbeReturn::Drop,
                 },
                 Some(gst::PadProbeData::BufferList(list)) => {
-                    let mut sealed = gst::BufferList::new_sized(list.len());
-                    for b in list.iter().filter_map(&mut seal) {
-                        sealed.get_mut().expect("fresh list").add(b);
+                    let mut changed = gst::BufferList::new_sized(list.len());
+                    for b in list.iter().filter_map(|b| rewrite(b, &change)) {
+                        changed.get_mut().expect("fresh list").add(b);
                     }
-                    *list = sealed;
+                    *list = changed;
                 }
                 _ => {}
             }
             gst::PadProbeReturn::Ok
         },
     );
-    Ok(())
 }
 
 /// What a bin's receivers opened and refused: one opener for the bin, so a key id is derived
@@ -73,33 +82,11 @@ impl Receiving {
     /// Opens every RTP packet reaching `pad` (a depayloader's sink); refused ones are dropped.
     pub fn open_on(self: &Arc<Self>, pad: &gst::Pad) {
         let this = self.clone();
-        pad.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
-            move |_, info| {
-                let now = session_keys::now_ms();
-                let mut open = |b: &gst::BufferRef| {
-                    rewrite(b, |p| {
-                        let opened = this.opener.lock().unwrap().open(p, now);
-                        opened.map_err(|why| this.refused(why, now)).ok()
-                    })
-                };
-                match &mut info.data {
-                    Some(gst::PadProbeData::Buffer(b)) => match open(b) {
-                        Some(opened) => *b = opened,
-                        None => return gst::PadProbeReturn::Drop,
-                    },
-                    Some(gst::PadProbeData::BufferList(list)) => {
-                        let mut opened = gst::BufferList::new_sized(list.len());
-                        for b in list.iter().filter_map(&mut open) {
-                            opened.get_mut().expect("fresh list").add(b);
-                        }
-                        *list = opened;
-                    }
-                    _ => {}
-                }
-                gst::PadProbeReturn::Ok
-            },
-        );
+        rewrite_each(pad, move |payload| {
+            let now = session_keys::now_ms();
+            let opened = this.opener.lock().unwrap().open(payload, now);
+            opened.map_err(|why| this.refused(why, now)).ok()
+        });
     }
 
     fn refused(&self, why: E2eRefusal, now: u64) {
@@ -128,7 +115,7 @@ impl Receiving {
 /// without padding; `None` when it is not RTP or `change` refuses.
 fn rewrite(
     packet: &gst::BufferRef,
-    change: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+    change: impl Fn(&[u8]) -> Option<Vec<u8>>,
 ) -> Option<gst::Buffer> {
     let rtp = gst_rtp::RTPBuffer::from_buffer_readable(packet).ok()?;
     let payload = change(rtp.payload().ok()?)?;
