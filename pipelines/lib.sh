@@ -411,6 +411,9 @@ run_pipeline() { # description
   set -e
   # timeout's INT ends gst-launch cleanly (-e): that is the normal end of a timed run.
   if [ "$seconds" -gt 0 ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; }; then rc=0; fi
+  # The launchers' exit codes: 0 done, 1 the pipeline failed (gst-launch says 1 or 255), 2 a
+  # bad option (before anything runs).
+  if [ "$rc" -ne 0 ]; then rc=1; fi
   return "$rc"
 }
 

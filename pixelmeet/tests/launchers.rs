@@ -521,3 +521,36 @@ fn shell_and_pipeline_injection_in_any_option_is_refused() {
         );
     }
 }
+
+/// A media server that does not answer stops the launcher with exit code 1 and an error that
+/// names the server and the command; a malformed --server is refused before anything runs.
+#[test]
+fn an_unreachable_media_server_is_named_with_the_command() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    let out = launcher(
+        "call",
+        &[
+            "--server",
+            &address,
+            "--listen",
+            "23800",
+            "--seconds",
+            "5",
+            "--no-audio",
+        ],
+    )
+    .wait_with_output()
+    .expect("launcher ends");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("media server {address} did not answer 'publish'")),
+        "{text}"
+    );
+    let refused = launcher("call", &["--server", "nohostport"])
+        .wait_with_output()
+        .expect("launcher ends");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--server wants HOST:PORT"));
+}

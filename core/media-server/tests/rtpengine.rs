@@ -167,3 +167,43 @@ fn forged_and_replayed_replies_are_ignored() {
     assert!(reply_of(b"abc d6:result2:oke", "abd").is_none());
     assert!(reply_of(b"abc garbage", "abc").is_none());
 }
+
+#[test]
+fn once_a_publisher_is_confirmed_a_stranger_is_not_forwarded() {
+    let Some(server) = server("strangers") else {
+        return;
+    };
+    let room = Room::new(&server.ng, "strangers").unwrap();
+    let (a_rtp, a_rtcp) = (socket(), socket());
+    let published = room.publish("alice", &video(&a_rtp, &a_rtcp)).unwrap();
+    let to = (
+        published.address,
+        published.medium("video").unwrap().rtp_port,
+    );
+    let (rtp, rtcp) = (socket(), socket());
+    room.subscribe("bob", "alice", &video(&rtp, &rtcp)).unwrap();
+    let mut buf = [0; 2048];
+    // rtpengine learns the publisher's address in the first seconds after signalling
+    // (`strict source`); alice keeps sending until then and a little beyond.
+    let learnt = std::time::Instant::now() + Duration::from_secs(4);
+    let mut seq = 0;
+    while std::time::Instant::now() < learnt {
+        a_rtp.send_to(&rtp_packet(seq, b"alice"), to).unwrap();
+        rtp.recv(&mut buf).expect("alice is forwarded");
+        seq += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stranger = UdpSocket::bind("127.0.0.2:0").unwrap();
+    stranger.send_to(&rtp_packet(seq, b"mallory"), to).unwrap();
+    a_rtp.send_to(&rtp_packet(seq + 1, b"alice"), to).unwrap();
+    // Alice's next packet comes; the stranger's never does.
+    let n = rtp.recv(&mut buf).expect("alice is still forwarded");
+    assert_eq!(&buf[12..n], b"alice");
+    rtp.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    assert!(
+        rtp.recv(&mut buf).is_err(),
+        "a stranger's packet was forwarded"
+    );
+    room.close().unwrap();
+}
