@@ -16,6 +16,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::graph;
+
 /// The meeting key, read once for a bin.
 pub fn meeting_key(path: &Path) -> Result<MeetingKey, glib::BoolError> {
     MeetingKey::read(path).map_err(|e| glib::bool_error!("{e}"))
@@ -45,7 +47,7 @@ fn rewrite_each(pad: &gst::Pad, change: impl Fn(&[u8]) -> Option<Vec<u8>> + Send
             match &mut info.data {
                 Some(gst::PadProbeData::Buffer(b)) => match rewrite(b, &change) {
                     Some(changed) => *b = changed,
-                    None => return gst::PadProbeReturn::Drop,
+                    None => return graph::DISCARD,
                 },
                 Some(gst::PadProbeData::BufferList(list)) => {
                     let mut changed = gst::BufferList::new_sized(list.len());

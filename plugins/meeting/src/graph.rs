@@ -63,6 +63,11 @@ pub const CHUNK_MTU: u32 = PACKET_MTU
 /// The payloader's limit: what the packet leaves after SFrame and SRTP, which come later.
 pub const PAYLOADER_MTU: u32 = PACKET_MTU - session_keys::e2e::MAX_OVERHEAD as u32 - SRTP_TAG_LEN;
 
+/// What a buffer probe returns to throw a buffer away, on a sink pad as on a src pad: the
+/// buffer is consumed by the probe. (`Drop` on a sink pad makes GStreamer 1.22 unref the buffer
+/// once more after gstreamer-rs did, a critical warning.)
+pub const DISCARD: gst::PadProbeReturn = gst::PadProbeReturn::Handled;
+
 /// Pixels faceroi widens each face by, to head and shoulders: what pixeldiffenc favours.
 pub const FACE_MARGIN: u32 = 60;
 

@@ -371,7 +371,7 @@ pub fn hold_until(sink: &gst::Element, ready: Arc<AtomicBool>) {
             if ready.load(Ordering::Relaxed) {
                 gst::PadProbeReturn::Ok
             } else {
-                gst::PadProbeReturn::Drop
+                graph::DISCARD
             }
         },
     );
