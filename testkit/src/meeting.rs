@@ -143,17 +143,6 @@ pub fn key_file(name: &str, mode: u32) -> std::path::PathBuf {
     path
 }
 
-/// A local rtpengine for a test named `name`, or `None` (saying why on stderr) where it is not
-/// installed: scripts/setup.sh --media-server installs it, and the test command does.
-pub fn media_server(name: &str) -> Option<media_server::local::LocalServer> {
-    if media_server::local::binary().is_none() {
-        eprintln!("skipped: {}", media_server::local::INSTALL_HINT);
-        return None;
-    }
-    let log = std::env::temp_dir().join(format!("rtpengine-{name}-{}.log", std::process::id()));
-    Some(media_server::local::LocalServer::start(400, log).expect("rtpengine starts"))
-}
-
 /// A meeting key file of other bytes than [`key_file`]'s: another meeting.
 pub fn other_key_file(name: &str) -> std::path::PathBuf {
     let path = key_file(name, 0o600);

@@ -50,6 +50,18 @@ impl LocalServer {
         Self::start_on(ng_port, (first, first + count - 1), log)
     }
 
+    /// A server for the test or benchmark `name` (its log in the temp directory), or `None`,
+    /// saying why on stderr, where rtpengine is not installed. Panics when it is installed but
+    /// does not start: that is a failure, not a reason to skip.
+    pub fn for_test(name: &str) -> Option<Self> {
+        if binary().is_none() {
+            eprintln!("skipped: {INSTALL_HINT}");
+            return None;
+        }
+        let log = std::env::temp_dir().join(format!("rtpengine-{name}-{}.log", std::process::id()));
+        Some(Self::start(400, log).expect("rtpengine starts"))
+    }
+
     /// Starts rtpengine with its ng socket on 127.0.0.1:`ng_port` and media on `ports`.
     pub fn start_on(ng_port: u16, ports: (u16, u16), log: PathBuf) -> Result<Self, String> {
         let binary = binary().ok_or_else(|| INSTALL_HINT.to_string())?;

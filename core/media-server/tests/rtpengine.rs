@@ -11,12 +11,7 @@ use std::net::UdpSocket;
 use std::time::Duration;
 
 fn server(name: &str) -> Option<LocalServer> {
-    if media_server::local::binary().is_none() {
-        eprintln!("skipped: {}", media_server::local::INSTALL_HINT);
-        return None;
-    }
-    let log = std::env::temp_dir().join(format!("rtpengine-{name}-{}.log", std::process::id()));
-    Some(LocalServer::start(100, log).expect("rtpengine starts"))
+    LocalServer::for_test(name)
 }
 
 fn socket() -> UdpSocket {

@@ -172,31 +172,17 @@ impl Opener {
         {
             return Err(E2eRefusal::Stale);
         }
+        // A key id enters the table only once a frame of it authenticates, so forged key ids
+        // cannot push real ones out.
+        let mut fresh = None;
         let stream = match self.streams.get_mut(&key_id) {
             Some(s) => s,
-            None => {
-                // A key id enters the table only once a frame of it authenticates, so forged
-                // key ids cannot push real ones out.
-                let key = DecryptionKey::derive_from(SUITE, key_id, self.base)
-                    .map_err(|_| E2eRefusal::Forged)?;
-                let payload = view.decrypt(&key).map_err(|_| E2eRefusal::Forged)?;
-                let mut replay =
-                    ReplayAttackProtection::new(key_id, Tolerance::new(REPLAY_TOLERANCE));
-                let token = replay
-                    .screen(UnvalidatedFrame::new(view.header(), view.meta_data()))
-                    .map_err(|_| E2eRefusal::Replayed)?;
-                replay.record(token);
-                self.forget_oldest(now_ms);
-                self.streams.insert(
-                    key_id,
-                    Stream {
-                        key,
-                        replay,
-                        last_used_ms: now_ms,
-                    },
-                );
-                return Ok(payload.payload().to_vec());
-            }
+            None => fresh.insert(Stream {
+                key: DecryptionKey::derive_from(SUITE, key_id, self.base)
+                    .map_err(|_| E2eRefusal::Forged)?,
+                replay: ReplayAttackProtection::new(key_id, Tolerance::new(REPLAY_TOLERANCE)),
+                last_used_ms: now_ms,
+            }),
         };
         let token = stream
             .replay
@@ -205,6 +191,10 @@ impl Opener {
         let payload = view.decrypt(&stream.key).map_err(|_| E2eRefusal::Forged)?;
         stream.replay.record(token);
         stream.last_used_ms = now_ms;
+        if let Some(stream) = fresh {
+            self.forget_oldest(now_ms);
+            self.streams.insert(key_id, stream);
+        }
         Ok(payload.payload().to_vec())
     }
 

@@ -12,7 +12,6 @@ use gst::glib;
 use gst::prelude::*;
 use session_keys::e2e::{E2eRefusal, Opener, Sealer};
 use session_keys::MeetingKey;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -68,8 +67,7 @@ fn rewrite_each(pad: &gst::Pad, change: impl Fn(&[u8]) -> Option<Vec<u8>> + Send
 pub struct Receiving {
     opener: Mutex<Opener>,
     bin: glib::WeakRef<gst::Bin>,
-    /// Per reason: refused in all, and when it was last posted (ms).
-    refusals: Mutex<HashMap<E2eRefusal, (u64, u64)>>,
+    refusals: graph::Refusals<E2eRefusal>,
 }
 
 impl Receiving {
@@ -77,7 +75,7 @@ impl Receiving {
         Arc::new(Self {
             opener: Mutex::new(Opener::new(meeting, u64::from(window_seconds) * 1000)),
             bin: bin.downgrade(),
-            refusals: Mutex::new(HashMap::new()),
+            refusals: graph::Refusals::new("pixelmeet-e2e"),
         })
     }
 
@@ -92,23 +90,8 @@ impl Receiving {
     }
 
     fn refused(&self, why: E2eRefusal, now: u64) {
-        let post = {
-            let mut refusals = self.refusals.lock().unwrap();
-            let (count, posted) = refusals.entry(why).or_insert((0, 0));
-            *count += 1;
-            let due = now.saturating_sub(*posted) >= 1000;
-            if due {
-                *posted = now;
-            }
-            due.then_some(*count)
-        };
-        if let (Some(count), Some(bin)) = (post, self.bin.upgrade()) {
-            let s = gst::Structure::builder("pixelmeet-e2e")
-                .field("verdict", "refused")
-                .field("reason", why.as_str())
-                .field("count", count)
-                .build();
-            let _ = bin.post_message(gst::message::Element::builder(s).src(&bin).build());
+        if let Some(bin) = self.bin.upgrade() {
+            self.refusals.note(&bin, why, why.as_str(), now);
         }
     }
 }

@@ -529,6 +529,45 @@ pub fn from_bin(bin: &gst::Bin, message: gst::Message) -> gst::Message {
     }
 }
 
+/// Refusals counted per reason, each reason posted from the bin as a `name` element message
+/// (`verdict=refused`, `reason`, `count` so far) at most once a second: a flood of forged
+/// packets makes a message a second, not one a packet.
+pub struct Refusals<K> {
+    name: &'static str,
+    /// Per reason: refused in all, and when it was last posted (ms).
+    counts: Mutex<std::collections::HashMap<K, (u64, u64)>>,
+}
+
+impl<K: std::hash::Hash + Eq> Refusals<K> {
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            counts: Mutex::default(),
+        }
+    }
+
+    /// Counts a refusal for `reason` (`text` as the message says it) at `now_ms`, and posts
+    /// it from `bin` unless that reason was posted less than a second ago.
+    pub fn note(&self, bin: &gst::Bin, reason: K, text: &str, now_ms: u64) {
+        let count = {
+            let mut counts = self.counts.lock().unwrap();
+            let (count, last) = counts.entry(reason).or_insert((0, 0));
+            *count += 1;
+            if *count > 1 && now_ms < *last + 1000 {
+                return;
+            }
+            *last = now_ms;
+            *count
+        };
+        let s = gst::Structure::builder(self.name)
+            .field("verdict", "refused")
+            .field("reason", text)
+            .field("count", count)
+            .build();
+        let _ = bin.post_message(gst::message::Element::builder(s).src(bin).build());
+    }
+}
+
 /// Data reaching `ghost`'s target is dropped while nothing is linked to the ghost pad, so an
 /// output the application leaves unlinked (audio, say) is not an error.
 pub fn drop_while_unlinked(ghost: &gst::GhostPad) {

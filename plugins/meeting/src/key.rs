@@ -17,7 +17,6 @@ use gio::prelude::*;
 use gst::glib;
 use gst::prelude::*;
 use session_keys::{Freshness, Keyring, MeetingKey, Refusal, Verdict, MASTER_LEN};
-use std::collections::HashMap;
 use std::net::ToSocketAddrs as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
@@ -44,7 +43,7 @@ pub struct Keys {
     encoder: Mutex<glib::WeakRef<gst::Element>>,
     outlet: Mutex<Option<Outlet>>,
     bin: glib::WeakRef<gst::Bin>,
-    refusals: Mutex<HashMap<Refusal, (u64, u64)>>,
+    refusals: crate::graph::Refusals<Refusal>,
     /// Called after srtpenc took a new key (a sender asks for a keyframe: a peer that just took
     /// the key has none yet).
     on_rekey: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
@@ -80,7 +79,7 @@ impl Keys {
             encoder: Mutex::new(glib::WeakRef::new()),
             outlet: Mutex::new(None),
             bin: bin.downgrade(),
-            refusals: Mutex::new(HashMap::new()),
+            refusals: crate::graph::Refusals::new("pixelmeet-key"),
             on_rekey: Mutex::new(None),
             ticker: Mutex::new(None),
         }))
@@ -237,18 +236,8 @@ impl Keys {
                 .field("ssrcs", gst::Array::new(ssrcs.iter().copied()))
                 .build(),
             Verdict::Refused(refusal) => {
-                let mut refusals = self.refusals.lock().unwrap();
-                let (count, last) = refusals.entry(*refusal).or_insert((0, 0));
-                *count += 1;
-                if *count > 1 && now < *last + 1000 {
-                    return;
-                }
-                *last = now;
-                gst::Structure::builder("pixelmeet-key")
-                    .field("verdict", "refused")
-                    .field("reason", refusal.as_str())
-                    .field("count", *count)
-                    .build()
+                self.refusals.note(&bin, *refusal, refusal.as_str(), now);
+                return;
             }
             _ => return,
         };

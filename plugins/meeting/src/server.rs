@@ -76,12 +76,20 @@ pub fn use_socket(element: &gst::Element, socket: &gio::Socket) {
     element.set_property("close-socket", false);
 }
 
-/// A medium as the SDP names it.
-pub fn medium(kind: &str, rtp_port: u16, rtcp_port: u16, payload_type: u8) -> Media {
-    let rtpmap = if kind == "video" {
-        format!("{}/90000", video_glue::rtp::ENCODING_NAME)
+/// Video (pixeldiff) or audio (Opus) as the SDP names it, with pixelmeet's payload types.
+pub fn medium(video: bool, rtp_port: u16, rtcp_port: u16) -> Media {
+    let (kind, payload_type, rtpmap) = if video {
+        (
+            "video",
+            video_glue::rtp::DEFAULT_PAYLOAD_TYPE,
+            format!("{}/90000", video_glue::rtp::ENCODING_NAME),
+        )
     } else {
-        "opus/48000/2".to_string()
+        (
+            "audio",
+            graph::AUDIO_PAYLOAD_TYPE,
+            "opus/48000/2".to_string(),
+        )
     };
     Media {
         kind: kind.into(),
@@ -158,12 +166,7 @@ impl Route {
                     use_socket(&e, socket);
                 }
             }
-            let pt = if leg.video {
-                video_glue::rtp::DEFAULT_PAYLOAD_TYPE
-            } else {
-                graph::AUDIO_PAYLOAD_TYPE
-            };
-            media.push(medium(leg.kind(), port_of(&rtp), port_of(&rtcp), pt));
+            media.push(medium(leg.video, port_of(&rtp), port_of(&rtcp)));
         }
         let local = Description {
             address: local_address(&room, graph::ANY_ADDRESS)?,

@@ -10,9 +10,7 @@
 use gst::prelude::*;
 use media_server::local::LocalServer;
 use media_server::{Description, Media, Room};
-use pixelmeet_testkit::meeting::{
-    caps, key_file, media_server, other_key_file, shows, CAPS, RECEIVED,
-};
+use pixelmeet_testkit::meeting::{caps, key_file, other_key_file, shows, CAPS, RECEIVED};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -95,7 +93,7 @@ fn pattern_of(name: &str) -> &'static str {
 
 #[test]
 fn three_participants_see_each_other_and_one_who_rejoins_comes_back() {
-    let Some(server) = media_server("three") else {
+    let Some(server) = LocalServer::for_test("three") else {
         return;
     };
     let (mut senders, views) = meeting(&server, "three", 27000, "");
@@ -159,7 +157,7 @@ fn carries_a_chunk(packet: &[u8]) -> bool {
 
 #[test]
 fn end_to_end_encryption_the_server_forwards_what_it_cannot_read() {
-    let Some(server) = media_server("e2e") else {
+    let Some(server) = LocalServer::for_test("e2e") else {
         return;
     };
     let key = key_file("e2e-server", 0o600);
@@ -215,7 +213,7 @@ fn end_to_end_encryption_the_server_forwards_what_it_cannot_read() {
 #[test]
 fn without_a_key_the_spy_reads_chunks() {
     // The check above can fail: plain media through the same server is readable.
-    let Some(server) = media_server("plain") else {
+    let Some(server) = LocalServer::for_test("plain") else {
         return;
     };
     let tx = publisher(&server, "plain", "alice", "red", 27500, "");
@@ -226,7 +224,7 @@ fn without_a_key_the_spy_reads_chunks() {
 
 #[test]
 fn faces_are_counted_on_each_receiver() {
-    let Some(server) = media_server("faces") else {
+    let Some(server) = LocalServer::for_test("faces") else {
         return;
     };
     pixelmeet_testkit::init();

@@ -497,20 +497,10 @@ impl PixelmeetRecv {
         }
         if through_server {
             let room = server::room(&s.shared.server, &s.shared.room)?;
-            let mut media = vec![server::medium(
-                "video",
-                s.port,
-                s.port + graph::RTCP_OFFSET,
-                video_glue::rtp::DEFAULT_PAYLOAD_TYPE,
-            )];
+            let mut media = vec![server::medium(true, s.port, s.port + graph::RTCP_OFFSET)];
             if s.audio {
                 let audio = s.port + graph::AUDIO_RTP_OFFSET;
-                media.push(server::medium(
-                    "audio",
-                    audio,
-                    audio + graph::RTCP_OFFSET,
-                    graph::AUDIO_PAYLOAD_TYPE,
-                ));
+                media.push(server::medium(false, audio, audio + graph::RTCP_OFFSET));
             }
             let subscriber = match s.subscriber.as_str() {
                 "" => server::random_name(),
