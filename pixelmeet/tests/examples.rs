@@ -81,7 +81,7 @@ fn csv_rows(csv: &str, who: &str) -> Vec<CsvRow> {
 fn meeting_runs_both_ways_with_stats_snapshots_and_plot() {
     let dir = scratch("meeting");
     let out = run(example("meeting")
-        .args(["--seconds", "5", "--port", "47000", "--snapshot-every", "2"])
+        .args(["--seconds", "5", "--port", "28000", "--snapshot-every", "2"])
         .arg("--snapshot-dir")
         .arg(dir.join("snapshots"))
         .arg("--csv")
@@ -143,7 +143,7 @@ fn meeting_runs_both_ways_with_stats_snapshots_and_plot() {
 #[test]
 fn meeting_ends_cleanly_on_ctrl_c() {
     let child = example("meeting")
-        .args(["--port", "47020", "--snapshot-every", "0", "--no-audio"])
+        .args(["--port", "28020", "--snapshot-every", "0", "--no-audio"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -163,8 +163,8 @@ fn meeting_ends_cleanly_on_ctrl_c() {
 #[test]
 fn meeting_exit_codes_tell_what_went_wrong() {
     // A port held by someone else: a clear error and exit code 1.
-    let _holder = std::net::UdpSocket::bind("0.0.0.0:47040").unwrap();
-    let out = run(example("meeting").args(["--port", "47040", "--seconds", "3"]));
+    let _holder = std::net::UdpSocket::bind("0.0.0.0:28040").unwrap();
+    let out = run(example("meeting").args(["--port", "28040", "--seconds", "3"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -173,7 +173,7 @@ fn meeting_exit_codes_tell_what_went_wrong() {
     );
     // A camera that fails (as v4l2src fails when it is unplugged: an error from the source):
     // what happened, and exit code 3. /dev/null is a device node but no camera.
-    let out = run(example("meeting").args(["--device", "/dev/null", "--port", "47140"]));
+    let out = run(example("meeting").args(["--device", "/dev/null", "--port", "28140"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
@@ -286,7 +286,7 @@ fn soak(seconds: u64, port: u16) {
         .arg("--snapshot-dir")
         .arg(dir.join("snapshots"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("stderr.txt")).unwrap())
         .spawn()
         .expect("the meeting starts");
     let start = std::time::Instant::now();
@@ -301,7 +301,12 @@ fn soak(seconds: u64, port: u16) {
         );
         std::thread::sleep(Duration::from_secs(1));
     }
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the meeting ended with {status}: {}",
+        std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default()
+    );
 
     // Warm after a quarter of the run (at least 5 s): the adaptation has settled and every
     // buffer pool is full.
@@ -367,12 +372,12 @@ fn soak(seconds: u64, port: u16) {
 
 #[test]
 fn meeting_soak_20_seconds_with_loss() {
-    soak(20, 47060);
+    soak(20, 28060);
 }
 
 /// The ten-minute soak: `cargo test --release --test examples -- --ignored`.
 #[test]
 #[ignore]
 fn meeting_soak_ten_minutes_with_loss() {
-    soak(600, 47080);
+    soak(600, 28080);
 }
