@@ -28,7 +28,7 @@ fn receiver_report(reporter: u32, fraction_lost: u8, highest_seq: u32) -> gst::B
 fn adapt() -> (gst_check::Harness, gst::Element, gst::Element) {
     common::init();
     let mut h = gst_check::Harness::new_parse(&format!(
-        "pixeldiffadapt ssrc={VIDEO_SSRC} min-bitrate=100 max-bitrate=2000"
+        "pixeldiffadapt ssrc={VIDEO_SSRC} min-bitrate=100 max-bitrate=2000 start-bitrate=2000"
     ));
     let bin = h.element().unwrap().downcast::<gst::Bin>().unwrap();
     let enc = gst::ElementFactory::make("pixeldiffenc").build().unwrap();

@@ -19,7 +19,7 @@ fn sender(source: &str, port: u16, path: &str) -> gst::Pipeline {
          {source} ! pixeldiffenc name=enc ! rtppixeldiffpay ssrc=1234 ! tx.send_rtp_sink_0 \
          tx.send_rtp_src_0 ! {path} udpsink host=127.0.0.1 port={port} sync=false async=false \
          tx.send_rtcp_src_0 ! udpsink host=127.0.0.1 port={} sync=false async=false \
-         udpsrc port={} caps=application/x-rtcp ! pixeldiffadapt name=adapt max-bitrate=3000 \
+         udpsrc port={} caps=application/x-rtcp ! pixeldiffadapt name=adapt max-bitrate=3000 start-bitrate=1000 \
            ! tx.recv_rtcp_sink_0",
         port + 1,
         port + 4

@@ -18,7 +18,8 @@ use libfuzzer_sys::fuzz_target;
 
 mod common;
 
-use gstpixeldiff::pixeldiffadapt::controller::{report_blocks, Feedback, LossController};
+use rate_control::loss::{Feedback, LossController};
+use rate_control::rtcp::report_blocks;
 
 /// `pixeldiffadapt`'s conversion of interarrival jitter (90 kHz video clock) to milliseconds.
 const TICKS_PER_MS: f64 = 90.0;

@@ -29,7 +29,6 @@
 use gst::glib;
 use gst::prelude::*;
 
-pub mod controller;
 mod imp;
 
 glib::wrapper! {
