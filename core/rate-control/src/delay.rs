@@ -134,7 +134,10 @@ pub struct DelayEstimator {
     capacity_kbps: Option<f64>,
     last_update: Option<f64>,
     last_cut: Option<f64>,
+    /// (arrival, bytes) of the last [`DELIVERED_WINDOW_S`] of arrivals, their bits, the newest.
     delivered: VecDeque<(f64, u32)>,
+    delivered_bits: f64,
+    newest_arrival: f64,
     delivered_kbps: Option<f64>,
     // Queue delay: (arrival, one-way delay) minima, oldest first.
     one_way: VecDeque<(f64, f64)>,
@@ -164,6 +167,8 @@ impl DelayEstimator {
             last_update: None,
             last_cut: None,
             delivered: VecDeque::new(),
+            delivered_bits: 0.0,
+            newest_arrival: f64::MIN,
             delivered_kbps: None,
             one_way: VecDeque::new(),
             queue_delay_ms: 0.0,
@@ -207,6 +212,7 @@ impl DelayEstimator {
                 self.on_arrival(p.sent_at, arrived, p.size);
             }
         }
+        self.measure_delivered();
         self.update_rate(now);
         self.usage
     }
@@ -270,23 +276,25 @@ impl DelayEstimator {
 
     fn note_delivered(&mut self, arrived: f64, size: u32) {
         self.delivered.push_back((arrived, size));
-        let newest = self
-            .delivered
-            .iter()
-            .map(|&(t, _)| t)
-            .fold(f64::MIN, f64::max);
-        while self
-            .delivered
-            .front()
-            .is_some_and(|&(t, _)| t < newest - DELIVERED_WINDOW_S || t > newest)
-        {
+        self.delivered_bits += size as f64 * 8.0;
+        self.newest_arrival = self.newest_arrival.max(arrived);
+        while let Some(&(t, bytes)) = self.delivered.front() {
+            if t >= self.newest_arrival - DELIVERED_WINDOW_S {
+                break;
+            }
             self.delivered.pop_front();
+            self.delivered_bits -= bytes as f64 * 8.0;
         }
-        let oldest = self.delivered.front().map_or(newest, |&(t, _)| t);
-        // Not before a quarter of the window is covered: two packets are no rate.
-        if newest - oldest >= DELIVERED_WINDOW_S / 4.0 {
-            let bits: f64 = self.delivered.iter().map(|&(_, b)| b as f64 * 8.0).sum();
-            self.delivered_kbps = Some(bits / (newest - oldest).max(DELIVERED_WINDOW_S) / 1000.0);
+    }
+
+    /// What arrived over the window, once a quarter of it is covered (two packets are no rate).
+    fn measure_delivered(&mut self) {
+        let Some(&(oldest, _)) = self.delivered.front() else {
+            return;
+        };
+        let span = self.newest_arrival - oldest;
+        if span >= DELIVERED_WINDOW_S / 4.0 {
+            self.delivered_kbps = Some(self.delivered_bits / span.max(DELIVERED_WINDOW_S) / 1000.0);
         }
     }
 

@@ -1,8 +1,7 @@
 // Copyright (C) 2026 pixelmeet developers
 // SPDX-License-Identifier: MPL-2.0
 
-//! Loss-based send-rate controller and the RTCP report-block parser it feeds on. No GStreamer
-//! types: the element around it only moves bytes and properties.
+//! The loss-based send-rate controller, fed with receiver reports (parsed in [`crate::rtcp`]).
 //!
 //! The controller follows the loss-based part of Google Congestion Control (as webrtcsink's
 //! loss controller does): above 10 % loss the target drops, between 2 and 10 % it holds, below
