@@ -4,7 +4,8 @@
 //! Transport-wide congestion control (draft-holmer-rmcat-transport-wide-cc-extensions-01) as
 //! the sender sees it: the sequence number each outgoing RTP packet carries in a header
 //! extension (GStreamer's `rtphdrexttwcc` writes it), what was sent under each number, and the
-//! receivers' RTCP feedback (RTPFB, format 15) turned into each packet's arrival time.
+//! receivers' RTCP feedback (RTPFB, format 15) turned into each packet's arrival time; and as
+//! the receiver makes it ([`FeedbackBuilder`]).
 //!
 //! The feedback is decoded here rather than with the `rtcp` crate: that crate stops at the
 //! status chunks and deltas as separate lists, so pairing them with sequence numbers and
@@ -140,6 +141,117 @@ fn decode(packet: &[u8]) -> Option<Feedback> {
     })
 }
 
+/// A receiver's record of arrivals, turned into a feedback message at the pace it chooses.
+///
+/// (GStreamer 1.22's rtpsession can make the feedback itself, but only one message per frame,
+/// in reduced-size RTCP, and its receiver reports then lose their report blocks: the loss
+/// signal and the sender's trust in the receiver depend on those.)
+#[derive(Clone, Debug, Default)]
+pub struct FeedbackBuilder {
+    /// Arrival (µs) of each number not yet reported, by extended (unwrapped) number.
+    arrived: std::collections::BTreeMap<u64, i64>,
+    /// The first number the next message starts from, and the newest seen.
+    next: Option<u64>,
+    newest: Option<u64>,
+    count: u8,
+}
+
+/// Numbers one message covers at most: a jump beyond (a sender restart, a forged number) starts
+/// the next message near the newest.
+pub const MAX_STATUS: u64 = 1024;
+
+impl FeedbackBuilder {
+    /// Packet `seq` arrived at `at_us` (µs on the receiver's clock).
+    pub fn arrived(&mut self, seq: u16, at_us: i64) {
+        let extended = match self.newest {
+            None => (1 << 16) + seq as u64,
+            Some(newest) => {
+                let step = seq.wrapping_sub(newest as u16) as i16 as i64;
+                match newest.checked_add_signed(step) {
+                    Some(e) => e,
+                    None => return,
+                }
+            }
+        };
+        if self.next.is_some_and(|next| extended < next) {
+            return; // already reported as lost: too late
+        }
+        self.newest = Some(self.newest.map_or(extended, |n| n.max(extended)));
+        self.next.get_or_insert(extended);
+        self.arrived.insert(extended, at_us);
+    }
+
+    /// The message about every number from the last message's end to the newest arrival, as an
+    /// RTCP RTPFB packet; `None` when nothing arrived since.
+    pub fn build(&mut self, sender_ssrc: u32, media_ssrc: u32) -> Option<Vec<u8>> {
+        let newest = self.newest?;
+        let mut base = self.next?;
+        if self.arrived.is_empty() {
+            return None;
+        }
+        if newest - base >= MAX_STATUS {
+            base = newest + 1 - MAX_STATUS;
+            self.arrived = self.arrived.split_off(&base);
+        }
+        let first_arrival = *self.arrived.values().next()?;
+        let reference = first_arrival.div_euclid(64_000);
+        let mut previous = reference * 64_000;
+        let (mut symbols, mut deltas) = (Vec::new(), Vec::new());
+        for n in base..=newest {
+            let Some(&at) = self.arrived.get(&n) else {
+                symbols.push(0u16);
+                continue;
+            };
+            let delta = ((at - previous) as f64 / 250.0).round() as i64;
+            let written = if (0..=255).contains(&delta) {
+                symbols.push(1);
+                deltas.push(delta as u8);
+                delta
+            } else {
+                let large = delta.clamp(i16::MIN as i64, i16::MAX as i64) as i16;
+                symbols.push(2);
+                deltas.extend(large.to_be_bytes());
+                large as i64
+            };
+            // From the time the sender will reconstruct, so rounding does not add up.
+            previous += written * 250;
+        }
+        let mut body = Vec::with_capacity(16 + symbols.len() / 7 * 2 + deltas.len());
+        body.extend(sender_ssrc.to_be_bytes());
+        body.extend(media_ssrc.to_be_bytes());
+        body.extend((base as u16).to_be_bytes());
+        body.extend((symbols.len() as u16).to_be_bytes());
+        body.extend((((reference as u32 & 0xff_ffff) << 8) | self.count as u32).to_be_bytes());
+        // Two-bit status vectors, seven symbols each.
+        for chunk in symbols.chunks(7) {
+            let bits = (0..7).fold(0xc000u16, |bits, i| {
+                bits | chunk.get(i).copied().unwrap_or(0) << (2 * (6 - i))
+            });
+            body.extend(bits.to_be_bytes());
+        }
+        body.extend(deltas);
+        while !(body.len() + 4).is_multiple_of(4) {
+            body.push(0);
+        }
+        let mut packet = vec![0x80 | 15, 205];
+        packet.extend((((body.len() + 4) / 4 - 1) as u16).to_be_bytes());
+        packet.extend(body);
+        self.count = self.count.wrapping_add(1);
+        self.next = Some(newest + 1);
+        self.arrived.clear();
+        Some(packet)
+    }
+}
+
+/// `feedback` in a compound RTCP packet of its own: an empty receiver report from
+/// `sender_ssrc` first, as RFC 3550 wants (and SRTCP keys by).
+pub fn compound(sender_ssrc: u32, feedback: &[u8]) -> Vec<u8> {
+    let mut packet = vec![0x80, 201, 0, 1];
+    packet.extend(sender_ssrc.to_be_bytes());
+    packet.extend(feedback);
+    packet
+}
+
 /// What was sent under each transport-wide sequence number, for the last [`HISTORY`] numbers.
 #[derive(Clone, Debug)]
 pub struct SendHistory {
@@ -268,6 +380,63 @@ mod tests {
             p[2..4].copy_from_slice(&words.to_be_bytes());
             let _ = feedback(&p);
         }
+    }
+
+    #[test]
+    fn built_feedback_decodes_to_what_arrived() {
+        let mut b = FeedbackBuilder::default();
+        assert!(b.build(1, 2).is_none(), "nothing arrived");
+        // Across the wrap: 65534 and 65535, 0 lost, 1 late by 100 ms, 3 before 2 (reordered).
+        let t0 = 5_000_000_123;
+        b.arrived(65534, t0);
+        b.arrived(65535, t0 + 1_000);
+        b.arrived(1, t0 + 101_000);
+        b.arrived(3, t0 + 101_500);
+        b.arrived(2, t0 + 101_250);
+        let packet = b.build(7, 42).expect("a message");
+        let f = feedback(&compound(7, &packet));
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].sender_ssrc, f[0].media_ssrc, f[0].count), (7, 42, 0));
+        let seqs: Vec<u16> = f[0].packets.iter().map(|p| p.0).collect();
+        assert_eq!(seqs, vec![65534, 65535, 0, 1, 2, 3]);
+        let reference = f[0].packets[0].1.unwrap() - t0;
+        assert!(
+            reference.abs() <= 125,
+            "within a quarter millisecond: {reference}"
+        );
+        let arrivals: Vec<Option<i64>> = f[0]
+            .packets
+            .iter()
+            .map(|p| p.1.map(|us| us - f[0].packets[0].1.unwrap()))
+            .collect();
+        assert_eq!(
+            arrivals,
+            vec![
+                Some(0),
+                Some(1_000),
+                None,
+                Some(101_000),
+                Some(101_250),
+                Some(101_500)
+            ]
+        );
+        // The next message starts after 3; a late 0 is not reported again.
+        b.arrived(0, t0 + 200_000);
+        assert!(b.build(7, 42).is_none());
+        b.arrived(4, t0 + 300_000);
+        let f = feedback(&b.build(7, 42).unwrap());
+        assert_eq!(f[0].packets, vec![(4, f[0].packets[0].1)]);
+        assert_eq!(f[0].count, 1);
+    }
+
+    #[test]
+    fn a_jump_in_numbers_is_reported_from_near_the_newest() {
+        let mut b = FeedbackBuilder::default();
+        b.arrived(10, 0);
+        b.arrived(30_000, 1_000);
+        let f = feedback(&b.build(1, 2).unwrap());
+        assert_eq!(f[0].packets.len() as u64, MAX_STATUS);
+        assert_eq!(f[0].packets.last().unwrap().0, 30_000);
     }
 
     #[test]
