@@ -6,6 +6,7 @@
 //! frames, pixel comparison and PSNR, bus capture, a still-picture sender and receiver, RSS,
 //! participants as the meeting bins make them (`meeting`).
 
+pub mod bottleneck;
 pub mod meeting;
 pub mod quality;
 pub mod scene;
