@@ -325,6 +325,14 @@ impl BaseTransformImpl for PixeldiffAdapt {
                 state.probe = id.map(|id| (pad.downgrade(), id));
             }
         }
+        // The encoder starts at the start target, not at whatever it would send unsteered
+        // until the first feedback (into a bottleneck, that fills the queue first).
+        if let Some(encoder) = self.encoder() {
+            let start = s
+                .start_bitrate
+                .clamp(s.min_bitrate, s.max_bitrate.max(s.min_bitrate));
+            encoder.set_property("target-bitrate", start);
+        }
         Ok(())
     }
 
