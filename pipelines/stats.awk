@@ -1,7 +1,9 @@
 # Copyright (C) 2026 pixelmeet developers
 # SPDX-License-Identifier: MPL-2.0
 # Turns `gst-launch-1.0 -m` output of a pixelmeet pipeline into one line per stats message:
-#   tx: what the local encoder sends (kbit/s, against raw, fps, changed blocks, target)
+#   tx: what the local encoder sends (kbit/s, against raw, fps, changed blocks), and the target
+#       pixeldiffadapt set: why (the signal that sets it and its state), the delay-based
+#       estimate and the queueing delay the receivers' transport-wide feedback shows
 #   rxK: what arrives from remote slot K (kbit/s, packets lost and %, fps shown)
 # Errors and warnings pass through, with a plain-language hint for the common ones.
 # Variables: raw (raw kbit/s of the local picture), verbose (1: print everything).
@@ -12,6 +14,12 @@ function field(name, type,    re, v) {
   v = substr($0, RSTART, RLENGTH)
   sub(/^[^)]*\)/, "", v)
   return v + 0
+}
+function text(name,    v) {
+  if (!match($0, name "=\\(string\\)[^,;]*")) return ""
+  v = substr($0, RSTART, RLENGTH)
+  sub(/^[^)]*\)/, "", v); gsub(/["\\]/, "", v)
+  return v
 }
 function source() {
   if (!match($0, /from element "[^"]+"/)) return ""
@@ -25,12 +33,16 @@ verbose == 1 { print; fflush() }
   t = now(); f = field("frames", "guint64"); k = field("kbps", "double")
   fps = (t > tx_t) ? (f - tx_f) / (t - tx_t) : 0
   if (tx_t == "") fps = f / (t + 1 / 30)
-  printf "%7.1fs tx: sent %7.1f kbit/s (raw %d, %5.0fx smaller)  %4.1f fps  changed %4.1f%%  target %s kbit/s\n",
+  printf "%7.1fs tx: sent %7.1f kbit/s (raw %d, %5.0fx smaller)  %4.1f fps  changed %4.1f%%  target %s kbit/s%s\n",
     t, k, raw, (k > 0 ? raw / k : 0), fps, field("changed-blocks-percent", "double"),
-    (target == "" ? "-" : target)
+    (target == "" ? "-" : target),
+    (target == "" ? "" : sprintf(" (%s; estimate %s kbit/s, queue %.0f ms)", reason, (estimate > 0 ? estimate : "-"), queue))
   fflush(); tx_t = t; tx_f = f
 }
-/pixeldiffadapt-stats/ { target = field("target-kbps", "uint") }
+/pixeldiffadapt-stats/ {
+  target = field("target-kbps", "uint"); estimate = field("estimate-kbps", "uint")
+  queue = field("queue-delay-ms", "double"); reason = text("reason")
+}
 /pixeldiffdec-stats/ {
   s = source(); sub(/^rx/, "", s)
   t = now(); f = field("frames", "guint64")

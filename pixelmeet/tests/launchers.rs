@@ -101,9 +101,11 @@ fn send_and_receive_video_and_opus_audio() {
     );
     let kbps = values(&sent, "tx", "sent");
     assert!(kbps.len() >= 3 && kbps.iter().all(|&k| k > 0.0), "{sent}");
-    // Receiver reports reached the sender's adaptation.
+    // Receiver reports reached the sender's adaptation: the line shows the target it set
+    // (only a report that counts posts one), within the launcher's 100..=2000 kbit/s.
+    let targets = values(&sent, "tx", "target");
     assert!(
-        sent.contains("target 2000 kbit/s"),
+        !targets.is_empty() && targets.iter().all(|t| (100.0..=2000.0).contains(t)),
         "no report reached the sender:\n{sent}"
     );
 }

@@ -53,15 +53,25 @@ pub const DEFAULT_LATENCY_MS: u32 = 50;
 pub const PACKET_MTU: u32 = 1400;
 /// SRTP's authentication tag (HMAC-SHA1-80).
 pub const SRTP_TAG_LEN: u32 = 10;
+/// The video's RTP header extension id for transport-wide sequence numbers: receivers answer
+/// them with feedback on each packet's arrival (`transport_feedback`), from which
+/// `pixeldiffadapt` estimates the queue on the path.
+pub const TWCC_EXTENSION_ID: u8 = 1;
+/// What that extension adds to a packet: RFC 8285's one-byte header (4), the element (3) and
+/// padding (1).
+pub const TWCC_EXTENSION_LEN: u32 = 8;
 /// The encoder's chunk size: what a packet leaves after the RTP header, the faces block that
 /// the first and last packet of a frame carry, SFrame's header and tag and SRTP's tag.
 pub const CHUNK_MTU: u32 = PACKET_MTU
     - 12
+    - TWCC_EXTENSION_LEN
     - video_glue::roi::wire::MAX_LEN as u32
     - session_keys::e2e::MAX_OVERHEAD as u32
     - SRTP_TAG_LEN;
-/// The payloader's limit: what the packet leaves after SFrame and SRTP, which come later.
-pub const PAYLOADER_MTU: u32 = PACKET_MTU - session_keys::e2e::MAX_OVERHEAD as u32 - SRTP_TAG_LEN;
+/// The payloader's limit: what the packet leaves after SFrame and SRTP, which come later, and
+/// the transport-wide sequence number, which the payloader adds after packing.
+pub const PAYLOADER_MTU: u32 =
+    PACKET_MTU - TWCC_EXTENSION_LEN - session_keys::e2e::MAX_OVERHEAD as u32 - SRTP_TAG_LEN;
 
 /// What a buffer probe returns to throw a buffer away, on a sink pad as on a src pad: the
 /// buffer is consumed by the probe. (`Drop` on a sink pad makes GStreamer 1.22 unref the buffer
@@ -416,6 +426,47 @@ pub fn video_caps(rtx: bool) -> gst::Caps {
     caps
 }
 
+/// Has `payloader` write a transport-wide sequence number into every packet (GStreamer's
+/// `rtphdrexttwcc`, announced in its caps as `extmap-N`; `pixeldiffadapt` notes them there).
+///
+/// `rtpbin_sink` (the rtpbin pad the payloader's packets enter) is not told: rtpbin 1.22 would
+/// renumber them with a counter of its own, after `pixeldiffadapt` noted them. The receivers'
+/// caps leave the extension out as well: their rtpbin would answer every frame itself (see
+/// `transport_feedback`).
+pub fn transport_wide_sequence_numbers(
+    payloader: &gst::Element,
+    rtpbin_sink: &gst::Pad,
+) -> Result<(), glib::BoolError> {
+    use gst_rtp::prelude::RTPHeaderExtensionExt;
+    let extension = gst::ElementFactory::make("rtphdrexttwcc")
+        .build()?
+        .downcast::<gst_rtp::RTPHeaderExtension>()
+        .map_err(|_| glib::bool_error!("rtphdrexttwcc is not an RTP header extension"))?;
+    extension.set_id(TWCC_EXTENSION_ID as u32);
+    payloader.emit_by_name::<()>("add-extension", &[&extension]);
+    rtpbin_sink.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, |_, info| {
+        let Some(gst::PadProbeData::Event(event)) = &mut info.data else {
+            return gst::PadProbeReturn::Ok;
+        };
+        if let gst::EventView::Caps(c) = event.view() {
+            let mut caps = c.caps_owned();
+            for s in caps.make_mut().iter_mut() {
+                let extmaps: Vec<String> = s
+                    .fields()
+                    .filter(|name| name.starts_with("extmap-"))
+                    .map(|name| name.to_string())
+                    .collect();
+                for name in extmaps {
+                    s.remove_field(name.as_str());
+                }
+            }
+            *event = gst::event::Caps::new(&caps);
+        }
+        gst::PadProbeReturn::Ok
+    });
+    Ok(())
+}
+
 pub fn audio_caps() -> gst::Caps {
     gst::Caps::builder("application/x-rtp")
         .field("media", "audio")
@@ -474,12 +525,15 @@ pub fn report_often(rtpbin: &gst::Element) {
 pub fn internal_ssrcs(rtpbin: &gst::Element) -> Vec<u32> {
     [VIDEO_SESSION, AUDIO_SESSION]
         .into_iter()
-        .filter_map(|id| {
-            rtpbin
-                .emit_by_name::<Option<glib::Object>>("get-internal-session", &[&id])
-                .map(|session| session.property::<u32>("internal-ssrc"))
-        })
+        .filter_map(|id| internal_ssrc(rtpbin, id))
         .collect()
+}
+
+/// The SSRC rtpbin's session `id` sends its own RTCP from.
+pub fn internal_ssrc(rtpbin: &gst::Element, id: u32) -> Option<u32> {
+    rtpbin
+        .emit_by_name::<Option<glib::Object>>("get-internal-session", &[&id])
+        .map(|session| session.property::<u32>("internal-ssrc"))
 }
 
 /// Adds `elements` to `bin` and links them in a row.

@@ -18,6 +18,7 @@ mod pixelmeetsend;
 mod server;
 mod ssrc_gate;
 mod tile;
+mod transport_feedback;
 
 pub use graph::{AUDIO_PAYLOAD_TYPE, DEFAULT_PORT, DEFAULT_REPORT_PORT};
 

@@ -103,6 +103,25 @@ fn three_participants_see_each_other_and_one_who_rejoins_comes_back() {
             "{name} does not see {shown}"
         );
     }
+    // The subscribers' transport-wide feedback reaches each publisher through the server (RTCP
+    // mirror), and its delay-based estimate acts on it.
+    for (sender, (name, _)) in senders.iter().zip(PEOPLE) {
+        let adapt = sender
+            .by_name("tx")
+            .and_dynamic_cast::<gst::ChildProxy>()
+            .unwrap()
+            .child_by_name("pixeldiffadapt")
+            .unwrap();
+        let deadline = std::time::Instant::now() + WAIT;
+        while adapt.property::<u64>("transport-feedback") == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no transport-wide feedback reached {name} through the server"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(adapt.property::<u32>("estimated-bitrate") > 0, "{name}");
+    }
     // Bob leaves, and comes back with another picture: the others subscribe again.
     stop(&senders[1]);
     senders[1] = publisher(&server, "three", "bob", "white", 27110, "");
@@ -151,7 +170,12 @@ fn spy(server: &LocalServer, room: &str, publisher: &str, packets: usize) -> Vec
 
 /// Whether an RTP packet's payload starts with a pixeldiff chunk anyone could decode.
 fn carries_a_chunk(packet: &[u8]) -> bool {
-    let payload = &packet[12..];
+    // After the fixed header, the CSRCs and the header extension (the transport-wide number).
+    let mut at = 12 + 4 * (packet[0] & 0x0f) as usize;
+    if packet[0] & 0x10 != 0 {
+        at += 4 + 4 * u16::from_be_bytes([packet[at + 2], packet[at + 3]]) as usize;
+    }
+    let payload = &packet[at..];
     matches!(pixeldiff_codec::split_chunks(payload).next(), Some(Ok(_)))
 }
 

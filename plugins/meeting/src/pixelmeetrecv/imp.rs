@@ -11,6 +11,7 @@ use crate::graph::{self, Shared, Tail};
 use crate::key::Keys;
 use crate::server;
 use crate::tile;
+use crate::transport_feedback;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -465,6 +466,9 @@ impl PixelmeetRecv {
                 k.announce_through(&reports, &s.report_host, report_port)?;
             }
             let mut out = Tail::new(&c.rtpbin, &format!("send_rtcp_src_{id}"));
+            if id == graph::VIDEO_SESSION {
+                out = transport_feedback::join(bin, &rtp_in, &c.rtpbin, out)?;
+            }
             if let Some(enc) = &srtp_out {
                 out = out.through(enc, &format!("rtcp_sink_{id}"), &format!("rtcp_src_{id}"))?;
             }

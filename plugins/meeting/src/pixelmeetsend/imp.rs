@@ -423,6 +423,8 @@ impl PixelmeetSend {
             video_out = video_out.through(&rtx, "sink", "src")?;
         }
         video_out.end(&c.rtpbin, "send_rtp_sink_0")?;
+        let rtpbin_sink = c.rtpbin.static_pad("send_rtp_sink_0").expect("linked");
+        graph::transport_wide_sequence_numbers(&c.payloader, &rtpbin_sink)?;
         let srtp = keys.as_ref().map(|k| k.encoder("srtpenc")).transpose()?;
         if let Some(enc) = &srtp {
             bin.add(enc)?;
