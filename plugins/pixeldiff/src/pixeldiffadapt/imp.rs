@@ -130,7 +130,7 @@ impl ObjectImpl for PixeldiffAdapt {
                 kbps(
                     "start-bitrate",
                     "Start bitrate",
-                    "Target before any feedback, in kbit/s, 1 to 1000000 (clamped to min..max): growth finds a new path's capacity within seconds without first filling its queue",
+                    "Target before any feedback, set on the encoder at start, in kbit/s, 1 to 1000000 (clamped to min..max): growth finds a new path's capacity within seconds without first filling its queue",
                     DEFAULT_START_BITRATE,
                 ),
                 glib::ParamSpecUInt::builder("estimated-bitrate")
