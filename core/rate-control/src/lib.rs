@@ -118,7 +118,18 @@ impl RateController {
     /// A receiver report (the worst of a compound packet).
     pub fn on_report(&mut self, f: &Feedback) -> Action {
         self.forget_stale(f.at);
-        let action = self.loss.on_feedback(f);
+        // Jitter is the loss controller's hint of a queue; with transport-wide feedback the
+        // delay estimate sees the queue itself, and jitter from a busy receiver's scheduling
+        // would only hold the target back.
+        let f = Feedback {
+            jitter_ms: if self.receivers.is_empty() {
+                f.jitter_ms
+            } else {
+                0.0
+            },
+            ..*f
+        };
+        let action = self.loss.on_feedback(&f);
         self.update_reason(Some(action));
         action
     }
