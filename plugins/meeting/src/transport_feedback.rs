@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: MPL-2.0
 
 //! The receiver's transport-wide feedback: the arrival of each transport-wide sequence number
-//! is noted where the video enters the bin, and every [`INTERVAL`] a message about them joins
+//! is noted where the video enters `rtpbin` (after `srtpdec` and the SSRC gate, so only packets
+//! the bin accepts count), and every [`INTERVAL`] a message about them joins
 //! the video session's RTCP (before SRTCP, so a key protects it as it does the reports).
 //! `rate_control::twcc::FeedbackBuilder` says why this is not rtpbin's own.
 
@@ -25,14 +26,9 @@ struct Feedback {
     sent_at: Option<Instant>,
 }
 
-/// Joins feedback about the video arriving on `rtp_in` (a `udpsrc`) into the RTCP that `out`
-/// carries from `rtpbin`; returns the row to go on with.
-pub fn join(
-    bin: &gst::Bin,
-    rtp_in: &gst::Element,
-    rtpbin: &gst::Element,
-    out: Tail,
-) -> Result<Tail, glib::BoolError> {
+/// Joins feedback about the video entering `rtpbin` into the RTCP that `out` carries from it;
+/// returns the row to go on with.
+pub fn join(bin: &gst::Bin, rtpbin: &gst::Element, out: Tail) -> Result<Tail, glib::BoolError> {
     let funnel = graph::make("funnel", "rtcp_and_transport_feedback")?;
     let source = gst_app::AppSrc::builder()
         .name("transport_feedback")
@@ -46,13 +42,15 @@ pub fn join(
     graph::link(source.upcast_ref(), "src", &funnel, "sink_%u")?;
 
     let epoch = Instant::now();
-    let rtpbin = rtpbin.downgrade();
     let state = Arc::new(Mutex::new(Feedback {
         builder: FeedbackBuilder::default(),
         media_ssrc: None,
         sent_at: None,
     }));
-    let pad = rtp_in.static_pad("src").expect("udpsrc has a src pad");
+    let pad = rtpbin
+        .static_pad(&format!("recv_rtp_sink_{}", graph::VIDEO_SESSION))
+        .ok_or_else(|| glib::bool_error!("the video is not linked into rtpbin"))?;
+    let rtpbin = rtpbin.downgrade();
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         let Some(buffer) = info.buffer() else {
             return gst::PadProbeReturn::Ok;

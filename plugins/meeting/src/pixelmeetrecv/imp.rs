@@ -467,7 +467,7 @@ impl PixelmeetRecv {
             }
             let mut out = Tail::new(&c.rtpbin, &format!("send_rtcp_src_{id}"));
             if id == graph::VIDEO_SESSION {
-                out = transport_feedback::join(bin, &rtp_in, &c.rtpbin, out)?;
+                out = transport_feedback::join(bin, &c.rtpbin, out)?;
             }
             if let Some(enc) = &srtp_out {
                 out = out.through(enc, &format!("rtcp_sink_{id}"), &format!("rtcp_src_{id}"))?;
